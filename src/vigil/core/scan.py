@@ -1,0 +1,143 @@
+"""``vigil scan``: discover, read, store, detect. Streams in batches; bad records are quarantined."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from vigil.config import Config
+from vigil.core.detector import Detector
+from vigil.core.media import MediaSink
+from vigil.core.model import Item, Quarantined, utcnow
+from vigil.core.pipeline import Pipeline
+from vigil.core.registry import SOURCES, plugin
+from vigil.errors import SourceError, VigilError
+from vigil.sources.base import SourceContext
+from vigil.sources.discover import discover
+from vigil.sources.fetch import fetch_to_file, is_url
+from vigil.store import Store
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+MAX_ERRORS_LISTED = 10_000
+
+
+class Progress(Protocol):
+    def task(self, name: str) -> None: ...
+    def advance(self, n: int) -> None: ...
+
+
+class NoProgress:
+    def task(self, name: str) -> None:
+        pass
+
+    def advance(self, n: int) -> None:
+        pass
+
+
+@dataclass(slots=True)
+class ScanSummary:
+    items: int = 0
+    new_items: int = 0
+    quarantined: int = 0
+    detections: int = 0
+    cases: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    def error(self, source: str, location: str, reason: str) -> None:
+        if len(self.errors) < MAX_ERRORS_LISTED:
+            self.errors.append({"source": source, "location": location, "reason": reason})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Scanner:
+    def __init__(self, config: Config, store: Store, detectors: Sequence[Detector]) -> None:
+        self.config = config
+        self.store = store
+        self.pipeline = Pipeline(store, detectors)
+        self.ctx = SourceContext(
+            media=MediaSink(config.media_dir),
+            max_record_bytes=config.max_record_bytes,
+            max_file_bytes=config.max_file_bytes,
+            max_decompressed_bytes=config.max_decompressed_bytes,
+        )
+
+    def scan(self, target: str, fmt: str | None = None, progress: Progress | None = None) -> ScanSummary:
+        if fmt:
+            plugin(SOURCES, fmt)  # an unknown format is a usage error, before anything is read
+        progress = progress or NoProgress()
+        summary = ScanSummary()
+        started = utcnow()
+        if is_url(target):
+            with tempfile.TemporaryDirectory(prefix="vigil-fetch-") as tmp:
+                try:
+                    path = fetch_to_file(target, Path(tmp), self.config)
+                except SourceError as exc:
+                    summary.error(target, "", exc.reason)
+                    return summary
+                self._scan_path(path, fmt, summary, progress, display=target)
+        else:
+            path = Path(target)
+            if not path.exists():
+                raise SourceError("no such file or folder", target)
+            self._scan_path(path, fmt, summary, progress)
+        self.store.record_scan(target, started, {k: v for k, v in summary.to_dict().items() if k != "errors"})
+        return summary
+
+    def _scan_path(
+        self,
+        root: Path,
+        fmt: str | None,
+        summary: ScanSummary,
+        progress: Progress,
+        display: str | None = None,
+    ) -> None:
+        for task in discover(root, fmt):
+            where = display or str(task.path)
+            if task.source is None:
+                summary.error(where, "", task.reason)
+                continue
+            progress.task(f"{task.source.name}: {task.path.name}")
+            batch: list[Item] = []
+            bad: list[Quarantined] = []
+            try:
+                for record in task.source.read(task.path, self.ctx):
+                    if isinstance(record, Quarantined):
+                        if display:
+                            record.source = display
+                        bad.append(record)
+                        summary.quarantined += 1
+                        summary.error(record.source, record.location, record.reason)
+                    else:
+                        batch.append(record)
+                        if len(batch) >= BATCH:
+                            self._flush(batch, bad, summary, progress)
+                            batch, bad = [], []
+            except SourceError as exc:
+                summary.error(where, "", exc.reason)
+            except VigilError as exc:
+                summary.error(where, "", str(exc))
+            except Exception as exc:  # a parser bug must not end the scan: report it, go on
+                log.exception("source %s failed on %s", task.source.name, where)
+                summary.error(where, "", f"internal error in source {task.source.name}: {exc!r}")
+            self._flush(batch, bad, summary, progress)
+
+    def _flush(
+        self, batch: list[Item], bad: list[Quarantined], summary: ScanSummary, progress: Progress
+    ) -> None:
+        if bad:
+            self.store.add_quarantined(bad)
+        if batch:
+            result = self.pipeline.process(batch)
+            summary.items += len(batch)
+            summary.new_items += result.new_items
+            summary.detections += result.detections
+            summary.cases += result.cases
+        progress.advance(len(batch) + len(bad))

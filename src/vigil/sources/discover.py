@@ -1,0 +1,74 @@
+"""Find what to read under a path, and which source reads each file: by ``--format`` or by sniffing."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from vigil.core.registry import SOURCES, plugin, plugins
+from vigil.sources.base import Source
+
+SNIFF_BYTES = 8192
+
+
+@dataclass(slots=True)
+class Task:
+    path: Path
+    source: Source | None
+    reason: str = ""  # why no source was found
+
+
+def sources() -> list[Source]:
+    return [cls() for cls in plugins(SOURCES).values()]
+
+
+def choose(path: Path, candidates: list[Source]) -> Source | None:
+    head = b""
+    if path.is_file():
+        with path.open("rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+    best, best_score = None, 0.0
+    for src in candidates:
+        if src.reads_folders != path.is_dir():
+            continue
+        score = src.sniff(path, head)
+        if score > best_score:
+            best, best_score = src, score
+    return best
+
+
+def discover(root: Path, fmt: str | None = None) -> Iterator[Task]:
+    """Yield one task per readable unit under ``root``: a file, or a folder a folder-source claims."""
+    if fmt:
+        forced = plugin(SOURCES, fmt)()
+        if root.is_file() or forced.reads_folders:
+            yield Task(root, forced)
+            return
+        candidates = [forced]
+    else:
+        candidates = sources()
+    if root.is_file():
+        src = choose(root, candidates)
+        yield Task(root, src, "" if src else "unrecognised format")
+        return
+    folder_sources = [s for s in candidates if s.reads_folders]
+    for dirpath, dirnames, filenames in os.walk(root):
+        folder = Path(dirpath)
+        dirnames.sort()
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        claimed: set[Path] = set()
+        folder_src = choose(folder, folder_sources) if folder_sources else None
+        if folder_src is not None:
+            yield Task(folder, folder_src)
+            claimed = folder_src.claimed_files(folder)
+            if not claimed:
+                dirnames[:] = []
+                continue
+        for name in sorted(filenames):
+            path = folder / name
+            if name.startswith(".") or path in claimed or not path.is_file():
+                continue
+            src = choose(path, [s for s in candidates if not s.reads_folders])
+            yield Task(path, src, "" if src else "unrecognised format")
