@@ -13,11 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
 from vigil.config import Config
 from vigil.store import Store
-from vigil.store.schema import metadata
 
 PG_ADMIN_URL = os.environ.get("VIGIL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -69,7 +68,8 @@ def pg_store_session(pg_url: str) -> Iterator[Store]:
 
 
 def _truncate_all(store: Store) -> None:
-    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    tables = [t for t in inspect(store.engine).get_table_names() if t != "alembic_version"]
+    names = ", ".join(f'"{t}"' for t in tables)
     with store.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 

@@ -1,0 +1,1 @@
+"""Cases, states, SLA timers, roles and the tamper-evident audit log."""
