@@ -1,0 +1,132 @@
+"""The shipped first-stage text model: hashed features, a linear model, per-language calibration.
+
+Files (written by ``vigil train text``, read here with numpy only; scikit-learn is not imported at run time):
+``first_stage.npz`` holds the weights (float16, one per hash bucket); ``first_stage.json`` the bias, the
+hash dimension, per-language Platt calibration, the operating threshold and the languages with labelled
+training data. Outside those languages the score is capped below the threshold (see ``docs/text.md``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vigil.errors import ConfigError
+from vigil.text.bank import TextBank
+from vigil.text.features import content_text, featurise, linear_scores
+from vigil.text.langid import MIN_CONFIDENCE, detect_language
+from vigil.text.normalise import Normalised, normalise
+
+MODEL_NAME = "first_stage"
+
+
+def default_model_dir() -> Path:
+    return Path(str(resources.files("vigil").joinpath("models/text")))
+
+
+@dataclass(slots=True)
+class Verdict:
+    score: float
+    label: int
+    lang: str
+    lang_confidence: float
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+    norm: Normalised | None = None
+    decision: float = 0.0
+
+
+class TextModel:
+    def __init__(self, weights: np.ndarray, meta: dict[str, Any]) -> None:
+        self.weights = weights.astype(np.float32)
+        self.meta = meta
+        self.dim = int(meta["dim"])
+        self.bias = float(meta["bias"])
+        self.threshold = float(meta["threshold"])
+        self.calibration: dict[str, list[float]] = meta["calibration"]
+        self.trained_langs = frozenset(meta["trained_langs"])
+        self.untrained_cap = float(meta.get("untrained_cap", self.threshold / 2))
+        self.version = str(meta.get("version", "0"))
+
+    @classmethod
+    def load(cls, folder: Path | None = None) -> TextModel:
+        folder = folder or default_model_dir()
+        try:
+            meta = json.loads((folder / f"{MODEL_NAME}.json").read_text("utf-8"))
+            with np.load(folder / f"{MODEL_NAME}.npz") as npz:
+                weights = npz["weights"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise ConfigError(f"cannot load the text model from {folder}: {exc}") from exc
+        return cls(weights, meta)
+
+    def calibrate(self, z: float, lang: str) -> float:
+        a, b = self.calibration.get(lang) or self.calibration["*"]
+        x = a * z + b
+        return 1.0 / (1.0 + math.exp(-x)) if x > -700 else 0.0
+
+    def decisions(self, contents: list[str]) -> np.ndarray:
+        return linear_scores(featurise(contents, self.dim), self.weights, self.bias)
+
+    def classify(
+        self, texts: list[str], threshold: float | None = None, bank: TextBank | None = None, low: float = 0.1
+    ) -> list[Verdict]:
+        """First stage for every text; the bank (second stage) for those scored in ``[low, threshold)``."""
+        threshold = self.threshold if threshold is None else threshold
+        norms = [normalise(t) for t in texts]
+        contents = [content_text(n.text) for n in norms]
+        z = self.decisions(contents)
+        out: list[Verdict] = []
+        for norm, content, zi in zip(norms, contents, z, strict=True):
+            lang, conf = detect_language(content)
+            trusted = lang in self.trained_langs or conf < MIN_CONFIDENCE
+            score = self.calibrate(float(zi), lang if lang in self.trained_langs else "*")
+            reasons: list[dict[str, Any]] = []
+            if not trusted and score > self.untrained_cap:
+                score = self.untrained_cap
+                reasons.append(
+                    {"text": f"language {lang!r} has no labelled training data: score capped", "weight": 0.0}
+                )
+            if bank is not None and low <= score < threshold:
+                match = bank.best_match(content)
+                if match is not None:
+                    score = max(score, min(1.0, 0.5 + 0.5 * match[1]))
+                    reasons.append(
+                        {
+                            "text": f"near-duplicate of text bank entry {match[0]!r}",
+                            "weight": round(match[1], 4),
+                        }
+                    )
+            verdict = Verdict(round(score, 6), int(score >= threshold), lang, round(conf, 4), reasons, norm)
+            verdict.decision = float(zi)
+            if verdict.label:
+                verdict.reasons[:0] = self.explain(norm, content)
+            if norm.mixed_script:
+                verdict.reasons.append(
+                    {"text": "mixed scripts in one word (homoglyph evasion)", "weight": 0.0}
+                )
+            out.append(verdict)
+        return out
+
+    def explain(self, norm: Normalised, content: str, top: int = 3) -> list[dict[str, Any]]:
+        """The words that pushed the score up most, with their spans in the raw text."""
+        words = sorted(set(content.split()))
+        if not words:
+            return []
+        contrib = self.decisions(words) - self.bias
+        ranked = sorted(zip(contrib, words, strict=True), reverse=True)[:top]
+        reasons = []
+        for value, word in ranked:
+            if value <= 0:
+                break
+            m = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", norm.text)
+            start, end = norm.raw_span(m.start(), m.end()) if m else (None, None)
+            reasons.append(
+                {"text": f"term {word!r}", "start": start, "end": end, "weight": round(float(value), 4)}
+            )
+        return reasons
