@@ -52,7 +52,7 @@ def _mix(h: np.ndarray, salt: int) -> np.ndarray:
 
 
 def _char_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    joined = "\x00".join(f" {t} " for t in texts) + "\x00"
+    joined = "\x00".join(f" {t} " if t else "" for t in texts) + "\x00"
     cps = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     sep = cps == 0
     csum = np.concatenate(([0], np.cumsum(sep)))
@@ -61,6 +61,8 @@ def _char_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     all_h, all_d = [], []
     rolling = cps.copy()
     for n in range(1, max(CHAR_NS) + 1):
+        if length - n + 1 <= 0:
+            break
         if n > 1:
             rolling = rolling[:-1] * _PRIME + cps[n - 1 :]
         if n not in CHAR_NS:
@@ -69,6 +71,8 @@ def _char_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         valid = (csum[n : n + count] - csum[:count]) == 0
         all_h.append(_mix(rolling[valid], n))
         all_d.append(doc_at[:count][valid])
+    if not all_h:
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
     return np.concatenate(all_h), np.concatenate(all_d)
 
 

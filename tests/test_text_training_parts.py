@@ -1,0 +1,115 @@
+"""Features, the account-grouped split, metrics, the text bank and the scan detectors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vigil.errors import RecordError
+from vigil.models.metrics import Counts, best_f1_threshold, grouped
+from vigil.models.text_split import assign_folds
+from vigil.text.bank import TextBank
+from vigil.text.corpus import read_labelled
+from vigil.text.features import content_text, featurise, linear_scores
+from vigil.text.normalise import normalise
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "text"
+
+
+def test_content_text_strips_style_cues() -> None:
+    norm = normalise("RT @someone: Hello   world!! 🙂 #topic https://t.co/abc 2019").text
+    assert content_text(norm) == "hello world topic"
+
+
+def test_features_do_not_depend_on_batch_composition() -> None:
+    texts = ["a neutral placeholder", "another neutral line of text", "", "نص عربي محايد"]
+    dim = 1 << 16
+    w = np.random.default_rng(0).normal(size=dim).astype(np.float32)
+    together = linear_scores(featurise(texts, dim), w, 0.1)
+    alone = [linear_scores(featurise([t], dim), w, 0.1)[0] for t in texts]
+    assert np.allclose(together, alone)
+    assert together[2] == pytest.approx(0.1)  # an empty text has no features: just the bias
+
+
+def test_split_keeps_accounts_on_one_side_and_flags_cross_fold_near_duplicates() -> None:
+    groups = ["acct1", "acct1", "acct2", "acct3", "acct4"]
+    contents = [
+        "one two three four five six seven eight nine",
+        "x y",
+        "p q",
+        "one two three four five six seven eight other",
+        "z",
+    ]
+    folds, leaked = assign_folds(groups, contents, n_folds=5)
+    assert folds[0] == folds[1]
+    assert leaked[0] == leaked[3] == (folds[0] != folds[3])
+    assert not leaked[2] and not leaked[4]
+    assert assign_folds(groups, contents, 5) == (folds, leaked)  # deterministic
+
+
+def test_real_data_split_has_no_account_on_two_sides() -> None:
+    rows = read_labelled(DATA / "isextreme_validation.jsonl")
+    groups = [r.account or r.id for r in rows]
+    folds, _ = assign_folds(groups, [content_text(normalise(r.text).text) for r in rows])
+    where: dict[str, set[int]] = {}
+    for g, f in zip(groups, folds, strict=True):
+        where.setdefault(g, set()).add(f)
+    assert all(len(v) == 1 for v in where.values())
+    assert len(set(folds)) == 5
+
+
+def test_metrics() -> None:
+    c = Counts()
+    for y, p in [(1, 1), (1, 0), (0, 1), (0, 0), (0, 0)]:
+        c.add(y, p)
+    assert (c.precision, c.recall, c.f1) == (0.5, 0.5, 0.5)
+    assert c.fp_rate == pytest.approx(1 / 3)
+    g = grouped([1, 0, 1], [1, 0, 0], {"lang": ["en", "en", "ar"]})
+    assert g["lang"]["ar"]["recall"] == 0.0 and g["lang"]["en"]["f1"] == 1.0
+    assert best_f1_threshold([0, 1, 1, 0], [0.1, 0.8, 0.7, 0.2]) == 0.7
+
+
+def test_corpus_reader_reports_the_bad_line(tmp_path: Path) -> None:
+    f = tmp_path / "x.jsonl"
+    f.write_text(json.dumps({"id": "1", "text": "ok", "label": 0}) + "\n" + '{"id": "2", "text": "x"}\n')
+    with pytest.raises(RecordError, match=r"x\.jsonl:2"):
+        read_labelled(f)
+
+
+def test_bank_matches_obfuscated_near_duplicates_only() -> None:
+    with (DATA / "isextreme_validation.jsonl").open(encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh][:200]
+    long_rows = [r for r in rows if len(r["text"].split()) > 12][:20]
+    bank = TextBank()
+    for r in long_rows[:10]:
+        bank.add(r["id"], r["text"])
+    assert len(bank) == 10
+    target = long_rows[0]["text"].replace("e", "3").replace("a", "а") + " extra"
+    match = bank.best_match(content_text(normalise(target).text))
+    assert match is not None and match[0] == long_rows[0]["id"] and match[1] >= 0.6
+    for r in long_rows[10:]:
+        assert bank.best_match(content_text(normalise(r["text"]).text)) is None
+
+
+def test_scan_uses_the_text_detectors_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vigil.config import Config
+    from vigil.detect import DEFAULT_DETECTORS, load_detectors
+
+    monkeypatch.setenv("VIGIL_HOME", str(tmp_path))
+    assert {"text", "outlets"} <= set(DEFAULT_DETECTORS)
+    detectors = {d.name: d for d in load_detectors(Config.load())}
+    from vigil.core.model import Item
+
+    items = [
+        Item(id="i1", source="test", text="A placeholder note naming the Amaq News Agency."),
+        Item(id="i2", source="test", text=""),
+    ]
+    signals = detectors["outlets"].detect(items)
+    assert [s.item_id for s in signals] == ["i1"] and signals[0].hit
+    assert signals[0].reasons[0].start is not None
+    text_signals = detectors["text"].detect(items)
+    assert [s.item_id for s in text_signals] == ["i1"]
+    assert 0.0 <= text_signals[0].score <= 1.0 and text_signals[0].meta["lang"] == "en"
