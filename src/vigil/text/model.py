@@ -21,7 +21,7 @@ import numpy as np
 from vigil.errors import ConfigError
 from vigil.text.bank import TextBank
 from vigil.text.features import content_text, featurise, linear_scores
-from vigil.text.langid import MIN_CONFIDENCE, detect_language
+from vigil.text.langid import MIN_CONFIDENCE, detect_languages
 from vigil.text.normalise import Normalised, normalise
 
 MODEL_NAME = "first_stage"
@@ -81,9 +81,9 @@ class TextModel:
         norms = [normalise(t) for t in texts]
         contents = [content_text(n.text) for n in norms]
         z = self.decisions(contents)
+        langs = detect_languages(contents)
         out: list[Verdict] = []
-        for norm, content, zi in zip(norms, contents, z, strict=True):
-            lang, conf = detect_language(content)
+        for norm, content, zi, (lang, conf) in zip(norms, contents, z, langs, strict=True):
             trusted = lang in self.trained_langs or conf < MIN_CONFIDENCE
             score = self.calibrate(float(zi), lang if lang in self.trained_langs else "*")
             reasons: list[dict[str, Any]] = []
