@@ -46,7 +46,9 @@ def write_records(path: Path, n: int) -> None:
             text = f"Record {i}: neutral placeholder about the {words}." + (
                 f" {TERM}" if i % 100 == 0 else ""
             )
-            rec = {"id": f"r{i}", "text": text, "account": f"acct_{i % 500}", "date": "2026-11-01T10:00:00Z"}
+            day, minute = 1 + i % 28, i % 1440
+            date = f"2026-11-{day:02d}T{minute // 60:02d}:{minute % 60:02d}:{i % 60:02d}Z"
+            rec = {"id": f"r{i}", "text": text, "account": f"acct_{i % 500}", "date": date}
             fh.write(json.dumps(rec) + "\n")
 
 

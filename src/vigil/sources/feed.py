@@ -171,7 +171,8 @@ def _content_html(el: Element, atom: bool) -> str:
     encoded = _child(el, "encoded")
     if encoded is not None and (encoded.text or "").strip():
         return encoded.text or ""
-    return _child(el, "description").text or "" if _child(el, "description") is not None else ""
+    description = _child(el, "description")
+    return (description.text or "") if description is not None else ""
 
 
 def _author(el: Element) -> str:

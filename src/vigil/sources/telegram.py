@@ -9,8 +9,8 @@ stored through the media sink and attached to the item; the walker does not scan
 from __future__ import annotations
 
 import os
-from decimal import Decimal
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -188,7 +188,7 @@ class _MessageReader:
         media, notes = self._media(msg)
         published = parse_date(_unix(msg.get("date_unixtime"))) or parse_date(msg.get("date"))
         reply = msg.get("reply_to_message_id")
-        meta = {
+        meta: dict[str, Any] = {
             k: msg[k]
             for k in (
                 "type",

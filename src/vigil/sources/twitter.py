@@ -200,11 +200,11 @@ def _str(value: Any) -> str | None:
 
 def _from_v1(obj: dict[str, Any]) -> Item:
     native = _tweet_id(obj)
-    ext = obj.get("extended_tweet") if isinstance(obj.get("extended_tweet"), dict) else {}
+    ext = _dict(obj.get("extended_tweet"))
     text = ext.get("full_text") or obj.get("full_text") or obj.get("text")
     if not isinstance(text, str):
         raise TweetError("tweet has no text")
-    user = obj.get("user") if isinstance(obj.get("user"), dict) else {}
+    user = _dict(obj.get("user"))
     handle = _str(user.get("screen_name"))
     account = (
         Account(PLATFORM, _str(user.get("id_str") or user.get("id")), handle, _str(user.get("name")))
@@ -267,7 +267,7 @@ def _from_v1(obj: dict[str, Any]) -> Item:
 
 def _from_v2(obj: dict[str, Any], inc: Includes) -> Item:
     native = _tweet_id(obj)
-    note = obj.get("note_tweet") if isinstance(obj.get("note_tweet"), dict) else {}
+    note = _dict(obj.get("note_tweet"))
     text = note.get("text") or obj.get("text")
     if not isinstance(text, str):
         raise TweetError("tweet has no text")
@@ -293,13 +293,13 @@ def _from_v2(obj: dict[str, Any], inc: Includes) -> Item:
                 forwarded = _str(ref_user.get("username")) or _str(original.get("author_id"))
                 if isinstance(original.get("text"), str):
                     text = original["text"]
-    entities = obj.get("entities") if isinstance(obj.get("entities"), dict) else {}
+    entities = _dict(obj.get("entities"))
     links = [
         u.get("unwound_url") or u["expanded_url"]
         for u in _list(entities.get("urls"))
         if isinstance(u, dict) and isinstance(u.get("expanded_url"), str)
     ]
-    attachments = obj.get("attachments") if isinstance(obj.get("attachments"), dict) else {}
+    attachments = _dict(obj.get("attachments"))
     media = []
     for key in _list(attachments.get("media_keys")):
         m = inc.media.get(str(key))
