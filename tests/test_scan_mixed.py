@@ -245,3 +245,23 @@ def test_feed_url_fetched_from_local_server(
     assert missing.items == 0 and missing.errors[0]["reason"] == "HTTP 404"
     again = scanner.scan(f"{base}/feed.xml")
     assert again.new_items == 0 and store.count("items") == 3
+
+
+def test_demo_corpus_covers_every_format_and_rescans_to_nothing(
+    tmp_path: Path, store: Store, config: Config
+) -> None:
+    from sqlalchemy import select
+
+    from vigil.demo import build_demo_corpus
+    from vigil.store.schema import items
+
+    build_demo_corpus(tmp_path / "demo", config)
+    scanner = Scanner(config, store, load_detectors(config))
+    first = scanner.scan(str(tmp_path / "demo"))
+    assert (first.items, first.new_items, first.quarantined) == (18, 18, 6) and first.cases == 7
+    with store.read() as conn:
+        kinds = set(conn.execute(select(items.c.source).distinct()).scalars())
+    assert kinds == {"jsonl", "csv", "telegram", "twitter", "feed", "warc", "mbox", "media"}
+    build_demo_corpus(tmp_path / "demo", config)  # written again: same records, same ids
+    again = scanner.scan(str(tmp_path / "demo"))
+    assert (again.items, again.new_items, again.cases) == (18, 0, 0)

@@ -113,9 +113,11 @@ def _write_other_formats(target: Path) -> None:
 
 
 GUIDE = """what to look at:
-  - the summary above: items per format, the quarantined records with file and line / message / offset
-    (a truncated JSON line, a ragged CSV row, a Telegram message without id, a tweet without text, an
-    empty feed entry, a message that is not an e-mail, a record with no text);
-  - cases opened by the watch-list ({watchlist}): edit it and scan again;
-  - media stored by SHA-256 under {media} (the Telegram photo, the mail attachment, the loose picture);
-  - vigil scan --json {corpus}  -> new_items 0 the second time (ingestion is idempotent)."""
+  - the quarantined records above: each with its file, where in it and why
+    (a truncated JSON line, a record without text, a Telegram message without id,
+    a tweet without text, an empty feed entry, a message that is not an e-mail);
+  - the cases the watch-list opened; edit {watchlist} and scan again;
+  - media stored by SHA-256 under {media}
+    (the Telegram photo, the mail attachment, the loose picture);
+  - vigil scan --json {corpus}
+    reports new_items 0 the second time: ingestion is idempotent."""

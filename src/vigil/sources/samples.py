@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
+from uuid import NAMESPACE_URL, uuid5
 from xml.sax.saxutils import escape
 
 from warcio.statusandheaders import StatusAndHeaders
@@ -155,7 +156,8 @@ def atom(title: str, feed_id: str, entries: Sequence[dict[str, str]]) -> str:
 def warc_bytes(
     pages: Sequence[tuple[str, str]], gzip: bool = False, date: str = "2026-11-01T10:00:00Z"
 ) -> bytes:
-    """A WARC (or per-record gzipped WARC.gz) with one warcinfo record and one response per (url, html)."""
+    """A WARC (or per-record gzipped WARC.gz) with one warcinfo record and one response per (url, html);
+    record ids derive from the URL, so writing the same pages again gives the same records."""
     out = io.BytesIO()
     writer = WARCWriter(out, gzip=gzip)
     writer.write_record(writer.create_warcinfo_record("sample.warc", {"software": "vigil samples"}))
@@ -173,7 +175,10 @@ def warc_bytes(
                 payload=io.BytesIO(body),
                 length=len(body),
                 http_headers=http,
-                warc_headers_dict={"WARC-Date": date},
+                warc_headers_dict={
+                    "WARC-Date": date,
+                    "WARC-Record-ID": f"<urn:uuid:{uuid5(NAMESPACE_URL, url)}>",
+                },
             )
         )
     return out.getvalue()
