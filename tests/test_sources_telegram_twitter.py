@@ -108,6 +108,13 @@ def test_telegram_full_account_export_and_claimed_media(tmp_path: Path) -> None:
         (t.path.relative_to(root).as_posix(), t.source.name if t.source else None) for t in discover(root)
     ]
     assert tasks == [("export", "telegram"), ("export/stray.jsonl", "jsonl")]
+    direct = list(discover(folder / "result.json"))
+    assert [(t.path.name, getattr(t.source, "name", None)) for t in direct] == [("result.json", "telegram")]
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "result.json").write_text('{"status": "ok"}', "utf-8")  # not an export: not claimed
+    found = [(t.path.name, getattr(t.source, "name", None)) for t in discover(other)]
+    assert found == [("result.json", "jsonl")]
 
 
 def test_telegram_truncated_keeps_what_came_before(tmp_path: Path) -> None:

@@ -45,6 +45,12 @@ def choose(path: Path, candidates: list[Source]) -> Source | None:
     return best
 
 
+def _folder_source_for_file(path: Path, candidates: list[Source]) -> Source | None:
+    folder_sources = [s for s in candidates if s.reads_folders]
+    best = choose(path.parent, folder_sources) if folder_sources else None
+    return best if best is not None and path in best.claimed_files(path.parent) else None
+
+
 def discover(root: Path, fmt: str | None = None) -> Iterator[Task]:
     """Yield one task per readable unit under ``root``: a file, or a folder a folder-source claims."""
     if fmt:
@@ -56,7 +62,8 @@ def discover(root: Path, fmt: str | None = None) -> Iterator[Task]:
     else:
         candidates = sources()
     if root.is_file():
-        src = choose(root, candidates)
+        # A file given on its own may be the heart of a folder format (a Telegram export's result.json).
+        src = _folder_source_for_file(root, candidates) or choose(root, candidates)
         yield Task(root, src, "" if src else "unrecognised format")
         return
     folder_sources = [s for s in candidates if s.reads_folders]

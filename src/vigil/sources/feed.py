@@ -68,21 +68,22 @@ class FeedSource(Source):
         stack: list[str] = []
         n = 0
         try:
-            for event, el in iterparse(str(path), events=("start", "end")):
-                tag = _local(el.tag)
-                if event == "start":
-                    stack.append(tag)
-                    continue
-                stack.pop()
-                parent = stack[-1] if stack else ""
-                if parent in _FEED_TAGS and tag in {"title", "link", "id"} and tag not in feed:
-                    value = el.get("href") if tag == "link" and el.get("href") else _text(el)
-                    if value:
-                        feed[tag] = value
-                if tag in _ENTRY_TAGS and parent in (_FEED_TAGS | {"RDF"}):
-                    n += 1
-                    yield self._entry(el, feed, source, n, ctx)
-                    el.clear()
+            with path.open("rb") as fh:
+                for event, el in iterparse(fh, events=("start", "end")):
+                    tag = _local(el.tag)
+                    if event == "start":
+                        stack.append(tag)
+                        continue
+                    stack.pop()
+                    parent = stack[-1] if stack else ""
+                    if parent in _FEED_TAGS and tag in {"title", "link", "id"} and tag not in feed:
+                        value = el.get("href") if tag == "link" and el.get("href") else _text(el)
+                        if value:
+                            feed[tag] = value
+                    if tag in _ENTRY_TAGS and parent in (_FEED_TAGS | {"RDF"}):
+                        n += 1
+                        yield self._entry(el, feed, source, n, ctx)
+                        el.clear()
         except DefusedXmlException as exc:
             yield Quarantined(source, "document", f"refused unsafe XML: {type(exc).__name__}: {exc}")
         except ParseError as exc:

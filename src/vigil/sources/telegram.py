@@ -70,7 +70,9 @@ class TelegramSource(Source):
             return 0.0
         with result.open("rb") as fh:
             start = fh.read(4096)
-        return 0.9 if any(k in start for k in (b'"messages"', b'"chats"', b'"personal_information"')) else 0.3
+        if any(k in start for k in (b'"messages"', b'"chats"', b'"personal_information"')):
+            return 0.9
+        return 0.5 if start.lstrip().startswith(b'{\n "about"') or b'"about":' in start[:200] else 0.0
 
     def claimed_files(self, path: Path) -> set[Path]:
         """``result.json``, the HTML view of an export, and everything in its sub-folders (its media)."""
