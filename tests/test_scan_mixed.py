@@ -119,7 +119,7 @@ def build_mixed_corpus(root: Path) -> None:
     )
     bomb = samples.gzip_member(
         b"WARC/1.0\r\nWARC-Type: resource\r\nWARC-Record-ID: <urn:uuid:bomb>\r\n"
-        b"Content-Length: 30000000\r\n\r\n" + b"\0" * 30_000_000
+        b"Content-Length: 12000000\r\n\r\n" + b"\0" * 12_000_000
     )
     (root / "site.warc.gz").write_bytes(good + bomb)
     cut = samples.warc_bytes(
