@@ -288,3 +288,61 @@ def test_loose_media_file(tmp_path: Path) -> None:
     assert (tmp_path / "media" / item.media[0].sha256[:2]).is_dir()
     big = list(MediaFileSource().read(path, _ctx(tmp_path, max_file_bytes=10)))
     assert isinstance(big[0], Quarantined) and "larger than 10" in big[0].reason
+
+
+# ---- wrong encodings and more fuzz --------------------------------------------------------------------
+
+
+def test_wrong_encodings_are_quarantined_with_place(tmp_path: Path) -> None:
+    from vigil.sources.telegram import TelegramSource
+    from vigil.sources.twitter import TwitterSource
+
+    folder = tmp_path / "tg"
+    folder.mkdir()
+    (folder / "result.json").write_bytes(
+        b'{"name": "C", "type": "public_channel", "id": 1, "messages": ['
+        b'{"id": 1, "type": "message", "text": "ok"}, {"id": 2, "type": "message", "text": "caf\xe9"}]}'
+    )
+    items, bad = _split(list(TelegramSource().read(folder, _ctx(tmp_path))))
+    assert [i.native_id for i in items] == ["1:1"] and "after message 1" in bad[0].location
+    assert "invalid bytes in UTF8" in bad[0].reason
+    lines = tmp_path / "t.jsonl"
+    lines.write_bytes(
+        b'{"id_str": "1", "full_text": "a", "user": {"screen_name": "x"}}\n'
+        b'{"id_str": "2", "full_text": "\xff"}\n'
+    )
+    items, bad = _split(list(TwitterSource().read(lines, _ctx(tmp_path))))
+    assert [i.native_id for i in items] == ["1"] and bad[0].location == "line 2" and "UTF-8" in bad[0].reason
+    latin = tmp_path / "latin.xml"
+    latin.write_bytes(
+        b'<?xml version="1.0" encoding="ISO-8859-1"?><rss version="2.0"><channel><title>t</title>'
+        b"<item><title>caf\xe9</title></item></channel></rss>"
+    )
+    (item,) = list(FeedSource().read(latin, _ctx(tmp_path)))
+    assert isinstance(item, Item) and item.text == "café"
+    broken = tmp_path / "broken.xml"
+    broken.write_bytes(latin.read_bytes().replace(b"ISO-8859-1", b"UTF-8"))
+    (bad_feed,) = list(FeedSource().read(broken, _ctx(tmp_path)))
+    assert isinstance(bad_feed, Quarantined) and bad_feed.location == "line 1"
+
+
+@FUZZ
+@given(st.binary(max_size=600))
+def test_eml_fuzz_one_record_per_file(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "x.eml"
+    path.write_bytes(data)
+    records = list(EmlSource().read(path, _ctx(tmp_path)))
+    assert len(records) == 1 and isinstance(records[0], Item | Quarantined)
+
+
+@FUZZ
+@given(
+    st.sampled_from([b"\x89PNG\r\n\x1a\n", b"%PDF-", b"\xff\xd8\xff", b"OggS", b"junk"]),
+    st.binary(max_size=200),
+)
+def test_media_fuzz_one_record_per_file(tmp_path: Path, magic: bytes, rest: bytes) -> None:
+    path = tmp_path / "m.bin"
+    path.write_bytes(magic + rest)
+    records = list(MediaFileSource().read(path, _ctx(tmp_path)))
+    assert len(records) == 1
+    assert isinstance(records[0], Item) == (magic != b"junk")
