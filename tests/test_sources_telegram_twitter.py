@@ -135,6 +135,15 @@ def test_telegram_oversized_message(tmp_path: Path) -> None:
     assert [i.native_id for i in items] == ["1:2"] and "longer than 1000" in bad[0].reason
 
 
+def test_forced_format_on_a_folder_without_export(tmp_path: Path) -> None:
+    import pytest
+
+    from vigil.errors import SourceError
+
+    with pytest.raises(SourceError, match=r"no result\.json"):
+        list(TelegramSource().read(tmp_path, _ctx(tmp_path)))
+
+
 def test_flatten_text_entities() -> None:
     text, links = flatten_text(
         ["a ", {"type": "link", "text": "https://example.org"}, {"type": "bold", "text": "b"}]

@@ -17,6 +17,7 @@ from typing import Any
 import ijson
 
 from vigil.core.model import Account, Item, Media, Origin, Quarantined, make_item_id
+from vigil.errors import SourceError
 from vigil.sources.base import Record, Source, SourceContext, guess_mime
 from vigil.sources.jsonstream import JSON_ERRORS, CountingReader
 from vigil.sources.records import parse_date
@@ -88,6 +89,8 @@ class TelegramSource(Source):
         folder = path if path.is_dir() else path.parent
         result = folder / RESULT
         source = str(result)
+        if not result.is_file():
+            raise SourceError(f"no {RESULT} here: not a Telegram Desktop export (JSON format)", str(path))
         size = result.stat().st_size
         if size > ctx.max_file_bytes:
             yield Quarantined(source, "file", f"file larger than {ctx.max_file_bytes} bytes; not read")
