@@ -346,3 +346,23 @@ def test_media_fuzz_one_record_per_file(tmp_path: Path, magic: bytes, rest: byte
     records = list(MediaFileSource().read(path, _ctx(tmp_path)))
     assert len(records) == 1
     assert isinstance(records[0], Item) == (magic != b"junk")
+
+
+def test_html_helpers_on_xhtml_and_junk() -> None:
+    from vigil.sources.html import html_to_text, links_and_images
+
+    xhtml = '<?xml version="1.0" encoding="utf-8"?><html><body><p>Hi <a href="/a">there</a></p></body></html>'
+    assert html_to_text(xhtml) == "Hi there"
+    assert links_and_images(xhtml, "https://example.org/") == (["https://example.org/a"], [])
+    assert html_to_text("") == "" and html_to_text("<?xml version='1.0'?>") == ""
+    assert links_and_images('<a href="javascript:x()">x</a><img src="data:,">') == ([], [])
+
+
+@FUZZ
+@given(st.text(max_size=300))
+def test_html_helpers_never_raise(tmp_path: Path, html: str) -> None:
+    from vigil.sources.html import html_to_text, links_and_images
+
+    assert isinstance(html_to_text(html), str)
+    links, images = links_and_images(html, "https://example.org/")
+    assert all(u.startswith(("http://", "https://")) for u in links + images)

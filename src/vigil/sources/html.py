@@ -11,11 +11,15 @@ from lxml import etree
 
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 _BLANKS = re.compile(r"\n\s*\n+")
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _DROP = ("script", "style", "noscript", "template", "head")
 
 
 def _parse(html: str) -> lxml.html.HtmlElement | None:
     if not html or not html.strip():
+        return None
+    html = _XML_DECLARATION.sub("", html, count=1)  # lxml refuses str input that declares an encoding
+    if not html.strip():
         return None
     try:
         return lxml.html.document_fromstring(html)
@@ -53,8 +57,11 @@ def _absolute(href: str, base: str | None) -> str | None:
     href = href.strip()
     if not href or href.startswith(("#", "javascript:", "mailto:", "data:")):
         return None
-    full = urljoin(base, href) if base else href
-    return full if urlsplit(full).scheme in {"http", "https"} else None
+    try:
+        full = urljoin(base, href) if base else href
+        return full if urlsplit(full).scheme in {"http", "https"} else None
+    except ValueError:  # e.g. an unbalanced "[" in the host part
+        return None
 
 
 def links_and_images(html: str, base: str | None = None) -> tuple[list[str], list[str]]:
