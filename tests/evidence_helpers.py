@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from vigil.config import Config
 from vigil.core.model import Case, Item, make_item_id
 from vigil.store import Store
@@ -22,3 +28,20 @@ def make_case(store: Store, url: str, title: str = "placeholder case") -> int:
     store.add_items([item])
     (case_id,) = store.open_cases([Case(None, item.id, title=title, score=0.9)])
     return case_id
+
+
+def write_local_config(home: Path, dns_address: str, **extra: object) -> None:
+    """The same trust in the local servers, for commands run in a subprocess."""
+    lines = ["allow_private_addresses = true", "http_timeout = 5.0", f'dns_servers = ["{dns_address}"]']
+    lines += [f"{key} = {json.dumps(value)}" for key, value in extra.items()]
+    (home / "config.toml").write_text("\n".join(lines) + "\n", "utf-8")
+
+
+def run_cli(args: list[str], home: Path, database_url: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "VIGIL_HOME": str(home)}
+    env.pop("VIGIL_DATABASE_URL", None)
+    if database_url and not database_url.startswith("sqlite"):
+        env["VIGIL_DATABASE_URL"] = database_url
+    return subprocess.run(
+        [sys.executable, "-m", "vigil", *args], env=env, capture_output=True, text=True, timeout=120
+    )
