@@ -111,9 +111,7 @@ class DnsServer:
             else:
                 values = records.get(rtype, [])
                 if values:
-                    response.answer.append(
-                        dns.rrset.from_text_list(question.name, 60, "IN", rtype, values)
-                    )
+                    response.answer.append(dns.rrset.from_text_list(question.name, 60, "IN", rtype, values))
             response.flags |= dns.flags.AA
             self.sock.sendto(response.to_wire(), peer)
 

@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,9 +15,10 @@ from tests.evidence_helpers import make_case, run_cli, write_local_config
 from tests.local_servers import Page, dns_server, web_server
 from vigil.config import Config
 from vigil.evidence.bundle import verify_bundle
+from vigil.evidence.signing import public_pem
 from vigil.store import Store
 
-PAGE = b"<html><body><article><p>A neutral placeholder paragraph for the bundle test.</p></article></body></html>"
+PAGE = b"<html><body><article><p>A neutral placeholder paragraph for bundles.</p></article></body></html>"
 
 
 def _flip_byte_in_member(bundle: Path, member: str) -> None:
@@ -52,7 +54,11 @@ def test_capture_export_verify_and_tamper(tmp_path: Path, home: Path, config: Co
         history = json.loads(zf.read("case/history.json"))
     warc_name = f"captures/{capture['id']}/capture.warc.gz"
     assert warc_name in names and "case/history.json" in names
-    assert {f["path"] for f in manifest["files"]} == set(names) - {"manifest.json", "manifest.sig", "public_key.pem"}
+    assert {f["path"] for f in manifest["files"]} == set(names) - {
+        "manifest.json",
+        "manifest.sig",
+        "public_key.pem",
+    }
     assert history["events"][-1]["reason"] == "evidence captured"
     ok = run_cli(["evidence", "verify", str(bundle)], home)
     assert ok.returncode == 0 and ok.stdout.startswith("intact"), ok.stdout + ok.stderr
@@ -101,7 +107,7 @@ def test_manifest_signature_and_extra_files(tmp_path: Path, config: Config, stor
     report = verify_bundle(bare, config)
     assert not report.ok and report.file == "manifest.json" and "missing" in report.message
     # pinned to another key
-    other = b"-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n"
+    other = public_pem(Ed25519PrivateKey.generate())
     assert not verify_bundle(good, config, trusted_key=other).ok
 
 
@@ -136,10 +142,12 @@ def test_arbitrary_bytes_never_verify(tmp_path: Path, config: Config, data: byte
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(cut=st.integers(min_value=1, max_value=2000))
 def test_truncated_bundles_never_verify(tmp_path: Path, config: Config, cut: int) -> None:
-    from vigil.evidence.signing import load_or_create_key, public_pem
+    from vigil.evidence.signing import load_or_create_key
 
     key = load_or_create_key(config)
-    manifest = json.dumps({"format": "vigil-evidence-bundle/1", "files": [{"path": "a", "sha256": "0" * 64, "size": 1}]})
+    manifest = json.dumps(
+        {"format": "vigil-evidence-bundle/1", "files": [{"path": "a", "sha256": "0" * 64, "size": 1}]}
+    )
     full = tmp_path / "full.zip"
     _write_zip(
         full,

@@ -46,7 +46,9 @@ def servers() -> Iterator[tuple[WebServer, DnsServer]]:
         yield web, dns
 
 
-def test_capture_records_everything(store: Store, config: Config, servers: tuple[WebServer, DnsServer]) -> None:
+def test_capture_records_everything(
+    store: Store, config: Config, servers: tuple[WebServer, DnsServer]
+) -> None:
     web, dns = servers
     cfg = local_config(config, dns.address)
     url = web.url("/start", host="pages.test")
@@ -89,7 +91,9 @@ def test_private_addresses_refused_by_default(
         capture_url(store, config, web.url("/post/1", host="pages.test"))
 
 
-def test_unknown_host_and_redirect_loop(store: Store, config: Config, servers: tuple[WebServer, DnsServer]) -> None:
+def test_unknown_host_and_redirect_loop(
+    store: Store, config: Config, servers: tuple[WebServer, DnsServer]
+) -> None:
     web, dns = servers
     cfg = local_config(config, dns.address)
     with pytest.raises(FetchError, match="does not resolve"):

@@ -28,7 +28,10 @@ def capture(
     config = load_config()
     with open_store(config) as store:
         result = capture_url(store, config, url, case_id=case, actor=actor)
-    err.print(f"captured [bold]{url}[/] as capture {result.id}: HTTP {result.status_code}, {len(result.parts)} parts")
+    err.print(
+        f"captured [bold]{url}[/] as capture {result.id}: "
+        f"HTTP {result.status_code}, {len(result.parts)} parts"
+    )
     print_json(result.to_dict())
 
 

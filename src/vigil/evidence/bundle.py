@@ -55,7 +55,9 @@ class VerifyReport:
         }
 
 
-def export_bundle(store: Store, config: Config, case_id: int, out: Path, actor: str = "system") -> dict[str, Any]:
+def export_bundle(
+    store: Store, config: Config, case_id: int, out: Path, actor: str = "system"
+) -> dict[str, Any]:
     case_rows = store.get_case(case_id)
     if case_rows is None:
         raise VigilError(f"case {case_id} does not exist")

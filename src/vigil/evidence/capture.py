@@ -13,7 +13,7 @@ from vigil import __version__
 from vigil.config import Config
 from vigil.core.model import utcnow
 from vigil.evidence.blobs import BlobStore
-from vigil.evidence.fetcher import FetchError, Fetcher, FetchResult, Hop
+from vigil.evidence.fetcher import Fetcher, FetchError, FetchResult, Hop
 from vigil.evidence.page import is_html, main_text, media_urls, page_text
 from vigil.evidence.tables import evidence_captures, evidence_parts
 from vigil.evidence.warc import build_warc
@@ -130,9 +130,7 @@ def capture_url(
         "description": f"capture of {url}",
     }
     warc = build_warc("capture.warc.gz", info, result.hops, media_hops, dns, text)
-    parts: list[Part] = [
-        Part("warc", "capture.warc.gz", blobs.put(warc), len(warc), "application/warc", url)
-    ]
+    parts: list[Part] = [Part("warc", "capture.warc.gz", blobs.put(warc), len(warc), "application/warc", url)]
     text_bytes = text.encode("utf-8")
     parts.append(Part("text", "main.txt", blobs.put(text_bytes), len(text_bytes), "text/plain", final.url))
     dns_bytes = json.dumps([d.to_dict() for d in dns], indent=1, sort_keys=True).encode()

@@ -21,7 +21,9 @@ def get_capture(store: Store, capture_id: int) -> dict[str, Any]:
         if found is None:
             raise VigilError(f"capture {capture_id} does not exist")
         parts = conn.execute(
-            select(evidence_parts).where(evidence_parts.c.capture_id == capture_id).order_by(evidence_parts.c.id)
+            select(evidence_parts)
+            .where(evidence_parts.c.capture_id == capture_id)
+            .order_by(evidence_parts.c.id)
         ).mappings()
         return {**dict(found), "parts": [dict(p) for p in parts]}
 

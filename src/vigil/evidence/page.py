@@ -33,7 +33,9 @@ def decoded_body(hop: Hop, limit: int) -> bytes:
 
 def is_html(hop: Hop) -> bool:
     ctype = hop.header("content-type").lower()
-    return "html" in ctype or (not ctype and hop.body.lstrip()[:15].lower().startswith((b"<!doctype", b"<html")))
+    return "html" in ctype or (
+        not ctype and hop.body.lstrip()[:15].lower().startswith((b"<!doctype", b"<html"))
+    )
 
 
 def page_text(hop: Hop, limit: int) -> str:

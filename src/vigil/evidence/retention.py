@@ -49,7 +49,9 @@ def place_hold(
     with store.write() as conn:
         hold_id = conn.execute(
             evidence_holds.insert()
-            .values(case_id=case_id, capture_id=capture_id, reason=reason, placed_by=actor, placed_at=utcnow())
+            .values(
+                case_id=case_id, capture_id=capture_id, reason=reason, placed_by=actor, placed_at=utcnow()
+            )
             .returning(evidence_holds.c.id)
         ).scalar_one()
         append_in(
@@ -85,7 +87,9 @@ class PurgeSummary:
         return {"deleted": self.deleted, "held": self.held, "blobs_removed": self.blobs_removed}
 
 
-def purge_due(store: Store, config: Config, now: datetime | None = None, actor: str = "retention") -> PurgeSummary:
+def purge_due(
+    store: Store, config: Config, now: datetime | None = None, actor: str = "retention"
+) -> PurgeSummary:
     now = now or utcnow()
     summary = PurgeSummary()
     active = evidence_holds.c.released_at.is_(None)
@@ -98,12 +102,16 @@ def purge_due(store: Store, config: Config, now: datetime | None = None, actor: 
             )
         ).all()
         held_captures = set(
-            conn.execute(select(evidence_holds.c.capture_id).where(active, evidence_holds.c.capture_id.is_not(None)))
+            conn.execute(
+                select(evidence_holds.c.capture_id).where(active, evidence_holds.c.capture_id.is_not(None))
+            )
             .scalars()
             .all()
         )
         held_cases = set(
-            conn.execute(select(evidence_holds.c.case_id).where(active, evidence_holds.c.case_id.is_not(None)))
+            conn.execute(
+                select(evidence_holds.c.case_id).where(active, evidence_holds.c.case_id.is_not(None))
+            )
             .scalars()
             .all()
         )
@@ -137,7 +145,11 @@ def purge_due(store: Store, config: Config, now: datetime | None = None, actor: 
             )
             conn.execute(
                 evidence_deletions.insert().values(
-                    capture_id=capture_id, at=now, actor=actor, blobs=removable, reason="retention period ended"
+                    capture_id=capture_id,
+                    at=now,
+                    actor=actor,
+                    blobs=removable,
+                    reason="retention period ended",
                 )
             )
             append_in(
@@ -159,5 +171,3 @@ def holds(store: Store, include_released: bool = False) -> list[dict[str, Any]]:
         query = query.where(evidence_holds.c.released_at.is_(None))
     with store.read() as conn:
         return [dict(r) for r in conn.execute(query).mappings()]
-
-

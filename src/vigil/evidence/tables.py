@@ -32,9 +32,7 @@ evidence_parts = Table(
     "evidence_parts",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "capture_id", Integer, ForeignKey("evidence_captures.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("capture_id", Integer, ForeignKey("evidence_captures.id", ondelete="CASCADE"), nullable=False),
     Column("role", String(16), nullable=False),  # warc | text | media | dns | record
     Column("name", Text, nullable=False),
     Column("sha256", String(64), nullable=False),

@@ -28,9 +28,7 @@ def _write_hop(writer: WARCWriter, hop: Hop) -> None:
     parts = urlsplit(hop.url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     date = _warc_date(hop)
-    req_headers = StatusAndHeaders(
-        f"{hop.method} {path} HTTP/1.1", hop.request_headers, is_http_request=True
-    )
+    req_headers = StatusAndHeaders(f"{hop.method} {path} HTTP/1.1", hop.request_headers, is_http_request=True)
     request = writer.create_warc_record(
         hop.url,
         "request",

@@ -73,7 +73,4 @@ def history(store: Store, case_id: int) -> list[dict[str, Any]]:
         rows = conn.execute(
             select(case_events).where(case_events.c.case_id == case_id).order_by(case_events.c.id)
         ).mappings()
-        return [
-            {**dict(r), "at": r["at"].isoformat(), "meta": dict(r["meta"] or {})}
-            for r in rows
-        ]
+        return [{**dict(r), "at": r["at"].isoformat(), "meta": dict(r["meta"] or {})} for r in rows]
