@@ -18,6 +18,7 @@ from vigil.evidence.page import is_html, main_text, media_urls, page_text
 from vigil.evidence.tables import evidence_captures, evidence_parts
 from vigil.evidence.warc import build_warc
 from vigil.referral.case_history import record_in
+from vigil.referral.watch import marker_of
 from vigil.store import Store
 from vigil.workflow.audit import append_in
 
@@ -161,6 +162,7 @@ def capture_url(
         "redirect_chain": [{"url": h.url, "status": h.status, "ip": h.ip} for h in result.hops],
         "media_errors": media_errors,
         "truncated": final.truncated,
+        "marker": marker_of(text),
     }
     with store.write() as conn:
         capture.id = conn.execute(
