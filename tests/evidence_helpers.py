@@ -33,8 +33,14 @@ def make_case(store: Store, url: str, title: str = "placeholder case") -> int:
 def write_local_config(home: Path, dns_address: str, **extra: object) -> None:
     """The same trust in the local servers, for commands run in a subprocess."""
     lines = ["allow_private_addresses = true", "http_timeout = 5.0", f'dns_servers = ["{dns_address}"]']
-    lines += [f"{key} = {json.dumps(value)}" for key, value in extra.items()]
+    lines += [f"{key} = {_toml(value)}" for key, value in extra.items()]
     (home / "config.toml").write_text("\n".join(lines) + "\n", "utf-8")
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + "}"
+    return json.dumps(value)
 
 
 def run_cli(args: list[str], home: Path, database_url: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -23,7 +23,7 @@ from vigil.evidence.tables import evidence_captures, evidence_parts
 from vigil.referral.case_history import record_in
 from vigil.referral.hashbank import RemovedMediaSink, load_sink
 from vigil.referral.tables import recheck_results, watched_urls
-from vigil.referral.watch import marker_of
+from vigil.referral.watch import shows_marker
 from vigil.store import Store
 from vigil.workflow.audit import append_in
 
@@ -99,7 +99,7 @@ def observe(fetcher: Fetcher, url: str, baseline: str | None, marker: str, limit
     if not marker:
         return Observation(final.status, digest, True)  # nothing to recognise it by: a live page counts as up
     text = main_text(page_text(final, limit)) if is_html(final) else page_text(final, limit)
-    return Observation(final.status, digest, marker in marker_of(text) or marker[:60] in marker_of(text))
+    return Observation(final.status, digest, shows_marker(marker, text))
 
 
 def _intervals(config: Config) -> dict[str, timedelta]:
