@@ -28,7 +28,9 @@ from vigil.referral.tables import recheck_results, watched_urls
 from vigil.referral.transparency import build_report, render_html
 from vigil.store import Store
 
-OTHER_PAGE = b"<html><body><article><p>An unrelated placeholder notice: this page has other words.</p></article></body></html>"
+OTHER_PAGE = (
+    b"<html><body><article><p>An unrelated placeholder notice with other words.</p></article></body></html>"
+)
 
 
 class Clock:
@@ -211,7 +213,7 @@ def test_transparency_figures(store: Store, config: Config) -> None:
 
 
 def test_acceptance_through_the_command_line(tmp_path: Path, home: Path, config: Config) -> None:
-    """Capture, order (schema-valid), send, the page goes 404, `vigil recheck --due` marks the case removed."""
+    """Capture, order, send; the page goes 404 and `vigil recheck --due` marks the case removed."""
     store = Store.open(config)
     with web_server() as web, dns_server() as dns:
         dns.zone["pages.test"] = {"A": ["127.0.0.1"]}

@@ -121,7 +121,8 @@ def test_known_platform_and_user_registry(
 ) -> None:
     web, dns = rdap
     (config.home / "platforms.yaml").write_text(
-        "platforms:\n  - key: telegram\n    name: Telegram\n    domains: [t.me]\n    legal_email: legal@platform.test\n"
+        "platforms:\n  - key: telegram\n    name: Telegram\n    domains: [t.me]\n"
+        "    legal_email: legal@platform.test\n"
         "    legal_representative: {name: Placeholder Rep, email: rep@platform.test}\n"
         "  - key: newsite\n    name: New Site\n    domains: [newsite.test]\n",
         "utf-8",
@@ -141,7 +142,7 @@ def test_bad_registry_and_rdap_answers(
 ) -> None:
     web, dns = rdap
     (config.home / "platforms.yaml").write_text("platforms: [unclosed\n", "utf-8")
-    with pytest.raises(ConfigError, match="platforms.yaml"):
+    with pytest.raises(ConfigError, match=r"platforms\.yaml"):
         load_platforms(config)
     (config.home / "platforms.yaml").write_text("platforms:\n  - name: no key\n", "utf-8")
     with pytest.raises(ConfigError, match="key"):

@@ -209,16 +209,16 @@ def _verify(zf: zipfile.ZipFile, config: Config, trusted_key: bytes | None) -> V
     limit = config.max_decompressed_bytes
     total = 0
     for name, sha, size in listed:
-        info = by_name.get(name)
-        if info is None:
+        member = by_name.get(name)
+        if member is None:
             return VerifyReport(False, "listed in the manifest but missing", name, 0, key_fp)
-        if size > limit or info.file_size != size:
-            return VerifyReport(False, f"size differs from the manifest ({info.file_size} != {size})", name)
+        if size > limit or member.file_size != size:
+            return VerifyReport(False, f"size differs from the manifest ({member.file_size} != {size})", name)
         total += size
         if total > limit:
             return VerifyReport(False, f"bundle larger than {limit} bytes uncompressed", name)
         try:
-            got = _hash_bounded(zf, info, size)
+            got = _hash_bounded(zf, member, size)
         except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
             return VerifyReport(False, f"damaged: {exc}", name, 0, key_fp)
         if got is None or got[0] != sha or got[1] != size:

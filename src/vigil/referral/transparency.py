@@ -76,11 +76,12 @@ def build_report(store: Store, start: datetime, end: datetime) -> dict[str, Any]
     for r in replies:
         replies_by_doc.setdefault(r["document_id"], []).append(r)
     orders = [d for d in docs if d["kind"] == "removal_order"]
-    executed, not_executed_reasons = 0, {}
+    executed = 0
+    not_executed_reasons: dict[str, int] = {}
     for d in orders:
         kinds = {r["kind"] for r in replies_by_doc.get(d["id"], [])}
-        removed = any(w["removed_at"] is not None for w in by_doc.get(d["id"], []))
-        if "annex_ii" in kinds or removed:
+        gone = any(w["removed_at"] is not None for w in by_doc.get(d["id"], []))
+        if "annex_ii" in kinds or gone:
             executed += 1
             continue
         impossibles = [r for r in replies_by_doc.get(d["id"], []) if r["kind"] == "annex_iii"]
