@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from vigil.config import Config
@@ -43,11 +42,27 @@ def _toml(value: object) -> str:
     return json.dumps(value)
 
 
-def run_cli(args: list[str], home: Path, database_url: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "VIGIL_HOME": str(home)}
-    env.pop("VIGIL_DATABASE_URL", None)
-    if database_url and not database_url.startswith("sqlite"):
-        env["VIGIL_DATABASE_URL"] = database_url
-    return subprocess.run(
-        [sys.executable, "-m", "vigil", *args], env=env, capture_output=True, text=True, timeout=120
-    )
+@dataclass
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(args: list[str], home: Path) -> CliResult:
+    """The real ``vigil`` command, run in this process (a subprocess per call costs seconds of imports).
+    ``home`` must be the VIGIL_HOME the ``home`` fixture set."""
+    from typer.testing import CliRunner
+
+    from vigil.cli import app
+    from vigil.errors import UsageError, VigilError
+
+    assert os.environ.get("VIGIL_HOME") == str(home)
+    result = CliRunner().invoke(app, args)
+    code, stderr = result.exit_code, result.stderr
+    if isinstance(result.exception, VigilError):
+        code = 2 if isinstance(result.exception, UsageError) else 1
+        stderr += f"vigil: error: {result.exception}\n"
+    elif result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return CliResult(code, result.stdout, stderr)

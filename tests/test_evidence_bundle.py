@@ -33,19 +33,18 @@ def _flip_byte_in_member(bundle: Path, member: str) -> None:
 def test_capture_export_verify_and_tamper(tmp_path: Path, home: Path, config: Config) -> None:
     """The acceptance path through the real command line (SQLite; both stores run the same core below)."""
     store = Store.open(config)
-    database_url = None
     with web_server() as web, dns_server() as dns:
         dns.zone["pages.test"] = {"A": ["127.0.0.1"]}
         web.pages["/p"] = Page(200, PAGE)
         write_local_config(home, dns.address)
         url = web.url("/p", host="pages.test")
         case_id = make_case(store, url)
-        got = run_cli(["evidence", "capture", url, "--case", str(case_id)], home, database_url)
+        got = run_cli(["evidence", "capture", url, "--case", str(case_id)], home)
         assert got.returncode == 0, got.stderr
         capture = json.loads(got.stdout)
         assert capture["status_code"] == 200
     bundle = tmp_path / "case.zip"
-    got = run_cli(["evidence", "export", str(case_id), "--out", str(bundle)], home, database_url)
+    got = run_cli(["evidence", "export", str(case_id), "--out", str(bundle)], home)
     assert got.returncode == 0, got.stderr
     assert (home / "keys" / "evidence_ed25519.pem").exists()
     with zipfile.ZipFile(bundle) as zf:

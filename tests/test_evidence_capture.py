@@ -121,3 +121,23 @@ def test_oversized_page_is_truncated_and_marked(
     with store.read() as conn:
         details = conn.execute(select(evidence_captures.c.details)).scalar_one()
     assert details["truncated"] is True
+
+
+def test_capture_every_confirmed_case(
+    store: Store, config: Config, servers: tuple[WebServer, DnsServer]
+) -> None:
+    from vigil.evidence.confirmed import capture_confirmed
+    from vigil.referral.case_history import record
+
+    web, dns = servers
+    cfg = local_config(config, dns.address)
+    good = make_case(store, web.url("/post/1", host="pages.test"))
+    bad = make_case(store, web.url("/post/1", host="gone.test"))
+    untouched = make_case(store, web.url("/post/1", host="pages.test") + "?other")
+    for case_id in (good, bad):
+        record(store, case_id, "confirmed", "verifier1", "confirmed")
+    first = capture_confirmed(store, cfg, "system")
+    assert [c["case_id"] for c in first["captured"]] == [good]
+    assert [f["case_id"] for f in first["failed"]] == [bad] and "resolve" in first["failed"][0]["reason"]
+    assert untouched not in [c["case_id"] for c in first["captured"]]
+    assert capture_confirmed(store, cfg, "system")["captured"] == []  # once per case

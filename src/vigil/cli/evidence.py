@@ -18,14 +18,30 @@ Actor = Annotated[str, typer.Option("--actor", help="Who is doing this (recorded
 
 @evidence_app.command("capture")
 def capture(
-    url: Annotated[str, typer.Argument(help="The http(s) URL to capture.")],
+    url: Annotated[str | None, typer.Argument(help="The http(s) URL to capture.")] = None,
     case: Annotated[int | None, typer.Option("--case", help="Attach the capture to this case.")] = None,
+    confirmed: Annotated[
+        bool, typer.Option("--confirmed", help="Capture every confirmed case that has no capture yet.")
+    ] = False,
     actor: Actor = "cli",
 ) -> None:
     """Fetch URL with its redirects, media and DNS answers; store a WARC and the hashes of every part."""
     from vigil.evidence.capture import capture_url
 
     config = load_config()
+    if confirmed:
+        from vigil.cli.common import RichProgress
+        from vigil.evidence.confirmed import capture_confirmed
+
+        with open_store(config) as store, RichProgress(label="cases") as progress:
+            progress.task("capturing")
+            summary = capture_confirmed(store, config, actor, progress=progress.advance)
+        for failure in summary["failed"]:
+            err.print(f"[yellow]case {failure['case_id']}[/] {failure['url']}: {failure['reason']}")
+        print_json(summary)
+        return
+    if not url:
+        raise UsageError("give a URL, or --confirmed")
     with open_store(config) as store:
         result = capture_url(store, config, url, case_id=case, actor=actor)
     err.print(

@@ -164,7 +164,7 @@ def _charts(report: dict[str, Any]) -> list[tuple[str, bytes]]:
     providers = report["providers"]
     names = [n for n, p in providers.items() if p["urls"]]
     if names:
-        fig, ax = plt.subplots(figsize=(7, 0.5 + 0.4 * len(names)))
+        fig, ax = plt.subplots(figsize=(7, max(2.5, 1.2 + 0.4 * len(names))))
         ax.barh(names, [providers[n]["removal_rate"] * 100 for n in names], color="#3a7")
         ax.set_xlim(0, 100)
         ax.set_xlabel("removed (% of referred URLs)")
@@ -172,7 +172,7 @@ def _charts(report: dict[str, Any]) -> list[tuple[str, bytes]]:
         charts.append(("Removal rate per provider", _png(fig, plt)))
     ttr = [(n, providers[n]["hours_to_removal"]) for n in names if providers[n]["hours_to_removal"]]
     if ttr:
-        fig, ax = plt.subplots(figsize=(7, 0.5 + 0.5 * len(ttr)))
+        fig, ax = plt.subplots(figsize=(7, max(2.5, 1.2 + 0.5 * len(ttr))))
         for row, (_name, values) in enumerate(ttr):
             ax.scatter(values, [row] * len(values), color="#37a", alpha=0.6, s=18)
             ax.plot([statistics.median(values)] * 2, [row - 0.3, row + 0.3], color="#222", linewidth=2)
@@ -186,8 +186,7 @@ def _charts(report: dict[str, Any]) -> list[tuple[str, bytes]]:
 
 def _png(fig: Any, plt: Any) -> bytes:
     out = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(out, format="png", dpi=100)
+    fig.savefig(out, format="png", dpi=100, bbox_inches="tight")
     plt.close(fig)
     return out.getvalue()
 
