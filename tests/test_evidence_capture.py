@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import ssl
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -12,8 +14,9 @@ from sqlalchemy import select
 from warcio.archiveiterator import ArchiveIterator
 
 from tests.evidence_helpers import local_config, make_case
-from tests.local_servers import DnsServer, Page, WebServer, dns_server, web_server
+from tests.local_servers import DnsServer, Page, WebServer, dns_server, self_signed, web_server
 from vigil.config import Config
+from vigil.errors import UsageError
 from vigil.evidence.capture import blob_store, capture_url
 from vigil.evidence.fetcher import FetchError
 from vigil.referral.case_history import history
@@ -103,6 +106,10 @@ def test_unknown_host_and_redirect_loop(
         capture_url(store, cfg, web.url("/loop", host="pages.test"))
     with pytest.raises(FetchError, match="http"):
         capture_url(store, cfg, "file:///etc/passwd")
+    before = len(web.requests)
+    with pytest.raises(UsageError, match="case 999"):
+        capture_url(store, cfg, web.url("/post/1", host="pages.test"), case_id=999)
+    assert len(web.requests) == before, "nothing is fetched for a case that does not exist"
 
 
 def test_oversized_page_is_truncated_and_marked(
@@ -141,3 +148,21 @@ def test_capture_every_confirmed_case(
     assert [f["case_id"] for f in first["failed"]] == [bad] and "resolve" in first["failed"][0]["reason"]
     assert untouched not in [c["case_id"] for c in first["captured"]]
     assert capture_confirmed(store, cfg, "system")["captured"] == []  # once per case
+
+
+def test_https_capture_pins_the_address_and_checks_the_name(
+    store: Store, config: Config, tmp_path: Path
+) -> None:
+    cert, key = self_signed(tmp_path, ("pages.test",))
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    with web_server(tls) as web, dns_server() as dns:
+        dns.zone["pages.test"] = {"A": ["127.0.0.1"]}
+        dns.zone["wrong-name.test"] = {"A": ["127.0.0.1"]}
+        web.pages["/post/1"] = Page(200, PAGE)
+        cfg = local_config(config, dns.address, ca_bundle=str(cert))
+        cap = capture_url(store, cfg, web.url("/post/1", host="pages.test"))
+        assert cap.status_code == 200 and cap.final_url.startswith("https://pages.test:")
+        # the certificate is checked against the name in the URL, not the address connected to
+        with pytest.raises(FetchError, match="fetch failed"):
+            capture_url(store, cfg, web.url("/post/1", host="wrong-name.test"))

@@ -12,6 +12,7 @@ from typing import Any
 from vigil import __version__
 from vigil.config import Config
 from vigil.core.model import utcnow
+from vigil.errors import UsageError
 from vigil.evidence.blobs import BlobStore
 from vigil.evidence.fetcher import Fetcher, FetchError, FetchResult, Hop
 from vigil.evidence.page import is_html, main_text, media_urls, page_text
@@ -113,6 +114,8 @@ def capture_url(
     max_media: int = 20,
 ) -> Capture:
     """Fetch ``url`` and everything it embeds, store it and return what was stored."""
+    if case_id is not None and store.get_case(case_id) is None:
+        raise UsageError(f"case {case_id} does not exist")
     blobs = blob_store(config)
     with Fetcher(config) as fetcher:
         result: FetchResult = fetcher.fetch(url)
@@ -121,7 +124,7 @@ def capture_url(
         text = main_text(html)
         wanted = media_urls(html, final.url, max_media) if final.status < 400 else []
         media_hops, media_errors = _fetch_media(fetcher, wanted)
-        dns = result.dns + [d for d in fetcher._dns_cache.values() if d not in result.dns]
+        dns = result.dns + [d for d in fetcher.dns_answers if d not in result.dns]
     captured_at = utcnow()
     info = {
         "software": SOFTWARE,

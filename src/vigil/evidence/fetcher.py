@@ -8,6 +8,7 @@ bytes (no content decoding), caps the size, and follows redirects itself so that
 from __future__ import annotations
 
 import ipaddress
+import ssl
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -79,7 +80,11 @@ class Fetcher:
         self.max_redirects = max_redirects
         self.resolver = make_resolver(config)
         self._dns_cache: dict[str, DnsAnswers] = {}
-        self.client = httpx.Client(timeout=config.http_timeout, follow_redirects=False, trust_env=False)
+        ca_bundle = str(config.extra.get("ca_bundle") or "")
+        verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
+        self.client = httpx.Client(
+            timeout=config.http_timeout, follow_redirects=False, trust_env=False, verify=verify
+        )
 
     def close(self) -> None:
         self.client.close()
@@ -89,6 +94,11 @@ class Fetcher:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def dns_answers(self) -> list[DnsAnswers]:
+        """Every DNS answer this fetcher got, in the order it asked."""
+        return list(self._dns_cache.values())
 
     def resolve(self, host: str) -> DnsAnswers:
         if host not in self._dns_cache:
