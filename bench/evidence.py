@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
+import os
 import sys
 import tempfile
 import time
@@ -38,7 +39,7 @@ def main() -> None:
         para = b"<p>" + b"placeholder words for the benchmark " * 40 + b"</p>"
         for n in range(args.pages):
             img = io.BytesIO()
-            Image.new("RGB", (320, 240), (n % 255, 80, 160)).save(img, "PNG")
+            Image.frombytes("RGB", (400, 300), os.urandom(400 * 300 * 3)).save(img, "PNG")  # ~360 kB
             web.pages[f"/img/{n}.png"] = Page(200, img.getvalue(), {"Content-Type": "image/png"})
             web.pages[f"/p/{n}"] = Page(
                 200,
