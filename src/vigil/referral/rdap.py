@@ -80,21 +80,24 @@ def _vcard(entity: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _entities(obj: dict[str, Any]) -> list[dict[str, Any]]:
     """All entities, nested ones included (abuse contacts often sit inside the registrar entity)."""
     found: list[dict[str, Any]] = []
-    stack = [e for e in obj.get("entities") or [] if isinstance(e, dict)]
+    stack = [e for e in _list(obj.get("entities")) if isinstance(e, dict)]
     while stack and len(found) < 200:
         entity = stack.pop(0)
         found.append(entity)
-        stack.extend(e for e in entity.get("entities") or [] if isinstance(e, dict))
+        stack.extend(e for e in _list(entity.get("entities")) if isinstance(e, dict))
     return found
 
 
 def _role(obj: dict[str, Any], role: str) -> dict[str, str]:
     for entity in _entities(obj):
-        roles = entity.get("roles") or []
-        if isinstance(roles, list) and role in roles:
+        if role in _list(entity.get("roles")):
             return {**_vcard(entity), "handle": str(entity.get("handle") or "")}
     return {}
 
@@ -109,7 +112,9 @@ def parse_domain(data: dict[str, Any]) -> dict[str, Any]:
         "abuse_email": abuse.get("email", ""),
         "abuse_phone": abuse.get("tel", ""),
         "nameservers": [
-            str(ns.get("ldhName", "")).lower() for ns in data.get("nameservers") or [] if isinstance(ns, dict)
+            str(ns.get("ldhName", "")).lower()
+            for ns in _list(data.get("nameservers"))
+            if isinstance(ns, dict)
         ],
     }
 
