@@ -3,6 +3,7 @@ reads of evidence are audited and hash-checked."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -111,3 +112,26 @@ def test_reads_are_audited_and_checked(tmp_path: Path, store: Store, config: Con
         read_part(store, config, sha, "analyst2", "review")
     with pytest.raises(EvidenceIntegrityError):
         BlobStore(tmp_path).get("../../etc/passwd")
+
+
+def test_hold_and_purge_commands(home: Path, config: Config) -> None:
+    from tests.evidence_helpers import run_cli
+
+    store = Store.open(config)
+    case_id = make_case(store, "https://example.test/e")
+    cap = _fake_capture(store, config, case_id, [b"e1"])
+    with store.write() as conn:
+        mark_removed_in(conn, config, case_id, REMOVED)
+    held = run_cli(["evidence", "hold", "--case", str(case_id), "--reason", "prosecutor request"], home)
+    assert held.returncode == 0, held.stderr
+    later = (REMOVED + timedelta(days=200)).isoformat()
+    first = run_cli(["evidence", "purge", "--now", later], home)
+    assert first.returncode == 0 and json.loads(first.stdout)["held"] == [cap]
+    hold_id = str(json.loads(held.stdout)["hold"])
+    assert run_cli(["evidence", "release", hold_id], home).returncode == 0
+    second = run_cli(["evidence", "purge", "--now", later], home)
+    assert json.loads(second.stdout)["deleted"] == [cap]
+    assert run_cli(["evidence", "purge", "--now", "next tuesday"], home).returncode == 2
+    assert run_cli(["evidence", "hold", "--reason", "x"], home).returncode == 2
+    assert run_cli(["referral", "reply", "1", "--kind", "annex_ii", "--data", "{oops"], home).returncode == 2
+    store.close()
