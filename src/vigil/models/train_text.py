@@ -5,7 +5,7 @@
 2. Drop exact duplicate contents (a content seen with both labels is dropped altogether).
 3. Split into 5 folds grouped by account, near-duplicates and retweets joined (``text_split``).
 4. Out-of-fold decision values from 5 fits give the held-out metrics, per-language Platt calibration (to
-   a balanced prior) and the operating threshold (best mean F1 over Arabic and English).
+   a balanced prior) and per-language operating points (best F1, Arabic and English) moved onto 0.5.
 5. Fit on everything, write ``first_stage.npz``/``.json`` and ``MODEL_CARD.md`` (+ ``training_report.json``).
 
 Class weights: balanced within each language, and within a language and label each source gets an equal
