@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from vigil.cli.common import err, load_config, open_store, print_json
+from vigil.errors import VigilError
 from vigil.workflow import audit
 
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
@@ -19,8 +20,7 @@ def verify() -> None:
     if result.ok:
         err.print(f"[green]audit log intact[/]: {result.entries} entries")
         return
-    err.print(f"[red]audit log broken at entry {result.first_broken}[/]: {result.reason}")
-    raise typer.Exit(1)
+    raise VigilError(f"audit log broken at entry {result.first_broken}: {result.reason}")
 
 
 def register(app: typer.Typer) -> None:
