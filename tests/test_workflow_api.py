@@ -11,6 +11,7 @@ from sqlalchemy import update
 
 from tests.workflow_helpers import PASSWORD, bearer, make_users, seed_case
 from vigil.api import create_app
+from vigil.api.schemas import CasePage
 from vigil.api.server import serve_in_thread
 from vigil.config import Config
 from vigil.store import Store
@@ -147,6 +148,7 @@ def test_queue_filters_and_keyset_pages(api: Api) -> None:
     urgent = api.client.get("/api/v1/cases?severity=threat_to_life", headers=ana).json()["cases"]
     assert {c["id"] for c in urgent} == {3, 5, 7}
     assert all(c["deadline"]["name"].startswith("review") for c in urgent)
+    CasePage.model_validate(api.client.get("/api/v1/cases", headers=ana).json())  # matches its schema
     _move(api, ana, "triage")
     in_triage = api.client.get("/api/v1/cases?state=triage", headers=ana).json()["cases"]
     assert [c["id"] for c in in_triage] == [api.case_id]

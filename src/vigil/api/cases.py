@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import JSONResponse
 
 from vigil.api.auth import Principal, require
 from vigil.api.context import AppContext, get_ctx
@@ -32,13 +33,14 @@ def list_cases(
     after: Annotated[str | None, Query(max_length=100)] = None,
     who: Principal = Depends(require(Permission.VIEW_CASES)),
     ctx: AppContext = Depends(get_ctx),
-) -> CasePage:
+) -> JSONResponse:
     """The review queue, oldest first (the nearest deadline leads), one page at a time."""
     page = list_queue(
         ctx.store, str(state) if state else None, str(severity) if severity else None, limit, after
     )
     now = utcnow()
-    return CasePage(cases=[CaseSummary.of(c, now) for c in page.cases], next_cursor=page.next_cursor)
+    rows = [CaseSummary.row(c, now) for c in page.cases]
+    return JSONResponse({"cases": rows, "next_cursor": page.next_cursor})
 
 
 @router.get("/{case_id}", response_model=CaseDetail, responses=ERRORS)

@@ -133,11 +133,10 @@ def case_page(
     case_id: Annotated[int, Path(ge=1, le=2**62)],
     who: Principal | None = Depends(optional_principal),
     ctx: AppContext = Depends(get_ctx),
-    error: str = "",
 ) -> Response:
     if who is None:
         return _login_redirect()
-    return _render_case(request, ctx, who, case_id, error=error[:300])
+    return _render_case(request, ctx, who, case_id)
 
 
 def _render_case(
