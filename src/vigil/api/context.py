@@ -23,6 +23,7 @@ class AppContext:
     max_body_bytes: int = 1 << 20
 
 
-def get_ctx(request: Request) -> AppContext:
+async def get_ctx(request: Request) -> AppContext:
+    # async: cheap dependencies run on the event loop instead of costing a thread hop each
     ctx: AppContext = request.app.state.vigil
     return ctx
