@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from tests.workflow_helpers import PASSWORD, bearer, make_users, seed_case
-from vigil.api import create_app
+from vigil.api import FEATURE_ROUTERS, create_app
 from vigil.api.schemas import CasePage
 from vigil.api.server import serve_in_thread
 from vigil.config import Config
@@ -199,3 +199,40 @@ def test_admin_users_and_settings_are_audited(api: Api) -> None:
     api.client.put("/api/v1/settings/retention_days", headers=adam, json=90)
     log = api.client.get("/api/v1/audit?target_type=setting", headers=adam).json()
     assert [e["details"] for e in log] == [{"old": 180, "new": 90}, {"old": None, "new": 180}]
+
+
+def test_session_cookie_needs_csrf_for_changes(api: Api) -> None:
+    login = api.client.post("/login", data={"username": "ana", "password": PASSWORD})
+    assert login.status_code == 303 and "vigil_session" in login.headers["set-cookie"]
+    assert "httponly" in login.headers["set-cookie"].lower()
+    assert api.client.get("/api/v1/auth/me").json() == {
+        "username": "ana",
+        "role": "analyst",
+        "via": "session",
+    }
+    url = f"/api/v1/cases/{api.case_id}/transition"
+    refused = api.client.post(url, json={"to": "triage", "reason": "x"})
+    assert refused.status_code == 403 and "CSRF" in refused.json()["reason"]
+    page = api.client.get(f"/cases/{api.case_id}").text
+    token = page.split('name="csrf-token" content="')[1].split('"')[0]
+    accepted = api.client.post(url, json={"to": "triage", "reason": "x"}, headers={"X-CSRF-Token": token})
+    assert accepted.status_code == 200
+    wrong_form = api.client.post(f"/cases/{api.case_id}/transition", data={"to": "confirmed", "reason": "x"})
+    assert wrong_form.status_code == 403
+    bad_login = api.client.post("/login", data={"username": "ana", "password": "not it at all"})
+    assert bad_login.status_code == 401 and "wrong user name or password" in bad_login.text
+
+
+def test_unexpected_errors_are_generic(config: Config, caplog: pytest.LogCaptureFixture) -> None:
+    store = Store.open(config)
+    app = create_app(config, store, routers=[*FEATURE_ROUTERS, "tests.workflow_boom"])
+    try:
+        with serve_in_thread(app) as url, caplog.at_level("ERROR", logger="vigil.api"):
+            response = httpx.get(f"{url}/api/v1/boom")
+        assert response.status_code == 500
+        assert response.json()["error"] == "internal server error"
+        assert "secret internal detail" not in response.text and "Traceback" not in response.text
+        assert any("unhandled error on GET /api/v1/boom" in r.getMessage() for r in caplog.records)
+        assert ("Boom", "/boom") in app.state.vigil.nav
+    finally:
+        store.close()
