@@ -50,10 +50,10 @@ def create_app(
 
     app = FastAPI(
         title="vigil",
-        version=vigil.__version__ if hasattr(vigil, "__version__") else "0.1.0",
+        version=vigil.__version__,
         description="Review queue, cases, accounts and the audit log of vigil.",
         openapi_url="/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # FastAPI's docs page loads its assets from a CDN; the UI must work offline
         redoc_url=None,
         lifespan=lifespan,
     )

@@ -59,8 +59,8 @@ def bars(title: str, values: dict[str, float], unit: str = "") -> str:
             f'fill="{PALETTE[0]}"><title>{escape(name)}: {value:g}{unit}</title></rect>'
             f'<text x="{x + width * 0.35:.1f}" y="{H - PAD - height - 3:.1f}" font-size="10" '
             f'text-anchor="middle">{value:g}</text>'
-            f'<text x="{x + width * 0.35:.1f}" y="{H - PAD + 14}" font-size="9" '
-            f'text-anchor="middle">{escape(name[:12])}</text>'
+            f'<text x="{x + width * 0.35:.1f}" y="{H - PAD + 12}" font-size="9" text-anchor="end" '
+            f'transform="rotate(-30 {x + width * 0.35:.1f} {H - PAD + 12})">{escape(name[:12])}</text>'
         )
     return _frame("".join(body), title, [])
 

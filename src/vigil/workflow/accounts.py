@@ -7,11 +7,13 @@ audited.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -91,6 +93,17 @@ def add_user(
     return User(username, role)
 
 
+@cache
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_hex(16))
+
+
+def _spend_like_a_verify(password: str) -> None:
+    """Take as long as a real check, so response times do not reveal which user names exist."""
+    with contextlib.suppress(VerificationError, InvalidHashError):
+        _hasher.verify(_dummy_hash(), password)
+
+
 def get_user(store: Store, username: str) -> User | None:
     with store.read() as conn:
         row = conn.execute(
@@ -113,6 +126,7 @@ def authenticate(store: Store, username: str, password: str, via: str = "api") -
     why = ""
     if row is None or not row["active"]:
         why = "unknown or inactive user"
+        _spend_like_a_verify(password)
     elif row["locked_until"] is not None and row["locked_until"] > now:
         why = "account locked after repeated failures"
     else:
