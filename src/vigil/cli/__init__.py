@@ -13,7 +13,15 @@ import typer
 
 from vigil.errors import UsageError, VigilError
 
-COMMANDS = ("vigil.cli.scan", "vigil.cli.serve", "vigil.cli.users", "vigil.cli.audit")
+COMMANDS = (
+    "vigil.cli.scan",
+    "vigil.cli.evidence",
+    "vigil.cli.referral",
+    "vigil.cli.report",
+    "vigil.cli.serve",
+    "vigil.cli.users",
+    "vigil.cli.audit",
+)
 
 app = typer.Typer(
     name="vigil",
