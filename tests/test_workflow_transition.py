@@ -150,3 +150,21 @@ def test_sla_clocks(store: Store) -> None:
     assert any("2 weeks" in n for n in names)
     first = deadlines(case)[0]
     assert timedelta(minutes=59) < first.due - case.updated_at <= timedelta(hours=1)
+
+
+def test_transition_inside_a_callers_transaction(store: Store) -> None:
+    from vigil.workflow.transition import transition_in
+
+    case_id = seed_case(store)
+    with pytest.raises(RuntimeError), store.write() as conn:
+        transition_in(conn, case_id, "triage", "ana", "analyst", "started with a delivery")
+        raise RuntimeError("the delivery failed")  # the caller's transaction rolls back: no move
+    assert store.get_case(case_id).state == CaseState.NEW  # type: ignore[union-attr]
+    with store.write() as conn:
+        moved = transition_in(conn, case_id, "triage", "ana", "analyst", "started with a delivery")
+        with pytest.raises(Forbidden):
+            transition_in(conn, case_id, "confirmed", "otto", "auditor", "not allowed")
+    assert moved.state == CaseState.TRIAGE
+    assert store.get_case(case_id).state == CaseState.TRIAGE  # type: ignore[union-attr]
+    assert [e["to"] for e in case_events_of(store, case_id)] == ["new", "triage"]
+    assert audit.verify(store).ok

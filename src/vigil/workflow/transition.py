@@ -17,11 +17,12 @@ from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 
 from vigil.core.model import Case, CaseState, utcnow
 from vigil.store import Store
 from vigil.store.schema import case_events, cases
+from vigil.store.store import _row_case
 from vigil.workflow import audit
 from vigil.workflow.errors import Forbidden, InvalidTransition, NotFound, TransitionBlocked, WorkflowError
 from vigil.workflow.states import FOUR_EYES, REQUIRED_DETAILS, TRANSITIONS
@@ -108,6 +109,22 @@ def _refuse(store: Store, case_id: int, to: str, actor: str, role: str, why: str
     )
 
 
+def _clean_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise WorkflowError("a transition needs a reason")
+    if len(reason) > MAX_REASON:
+        raise WorkflowError(f"reason longer than {MAX_REASON} characters")
+    return reason
+
+
+def _run_checks(store: Store | None, request: TransitionRequest, checks: Sequence[Check]) -> None:
+    for check in checks:
+        blocked = check(store, request)  # type: ignore[arg-type]
+        if blocked:
+            raise TransitionBlocked(str(blocked))
+
+
 def transition(
     store: Store,
     case_id: int,
@@ -120,22 +137,15 @@ def transition(
     **details: Any,
 ) -> Case:
     """Move a case to ``to``; returns the case as it is afterwards. Raises a ``WorkflowError`` subclass."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise WorkflowError("a transition needs a reason")
-    if len(reason) > MAX_REASON:
-        raise WorkflowError(f"reason longer than {MAX_REASON} characters")
+    reason = _clean_reason(reason)
     case = store.get_case(case_id)
     if case is None:
         raise NotFound(f"no case {case_id}")
     target = _state(to)
+    request = TransitionRequest(case, target, actor, role, reason, dict(details))
     try:
         check_move(case, target, role, details)
-        request = TransitionRequest(case, target, actor, role, reason, dict(details))
-        for check in registered_checks() if checks is None else checks:
-            blocked = check(store, request)
-            if blocked:
-                raise TransitionBlocked(str(blocked))
+        _run_checks(store, request, registered_checks() if checks is None else checks)
     except (Forbidden, TransitionBlocked) as exc:
         _refuse(store, case_id, str(target), actor, role, str(exc))
         raise
@@ -147,6 +157,37 @@ def transition(
     except Forbidden as exc:
         _refuse(store, case_id, str(target), actor, role, str(exc))
         raise
+    case.state, case.updated_at, case.meta = target, now, meta
+    return case
+
+
+def transition_in(
+    conn: Connection,
+    case_id: int,
+    to: str | CaseState,
+    actor: str,
+    role: str,
+    reason: str,
+    *,
+    store: Store | None = None,
+    checks: Sequence[Check] | None = None,
+    **details: Any,
+) -> Case:
+    """``transition`` inside a write transaction the caller holds (so a delivery and the case's move commit
+    together). Same rules; a refusal raises and the caller's transaction rolls back, so it is not audited
+    here. Checks receive ``store`` (may be ``None``) and must not write."""
+    reason = _clean_reason(reason)
+    row = conn.execute(select(cases).where(cases.c.id == case_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"no case {case_id}")
+    case = _row_case(row)
+    target = _state(to)
+    request = TransitionRequest(case, target, actor, role, reason, dict(details))
+    check_move(case, target, role, details)
+    _run_checks(store, request, registered_checks() if checks is None else checks)
+    now = utcnow()
+    meta = _meta_after(case, target, details, now.isoformat())
+    _apply(conn, request, now, meta)
     case.state, case.updated_at, case.meta = target, now, meta
     return case
 
