@@ -7,10 +7,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, select, tuple_
+from sqlalchemy import Connection, bindparam, select
 
 from vigil.graph.extract import Facts
 from vigil.graph.facts import EdgeFact
+from vigil.graph.state import among
 from vigil.graph.tables import graph_edges, graph_nodes
 
 if TYPE_CHECKING:
@@ -18,6 +19,10 @@ if TYPE_CHECKING:
 
 EVIDENCE_CAP = 20  # item ids kept per edge: the first and the latest half each; ``count`` has them all
 CHUNK = 400
+
+
+def edge_key(src: int, dst: int, kind: str) -> str:
+    return f"{src} {dst} {kind}"
 
 
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -60,7 +65,7 @@ def write_nodes(conn: Connection, facts: Facts, result: UpdateResult) -> dict[st
     ids: dict[str, int] = {}
     known: dict[str, Any] = {}
     for part in _chunks(keys):
-        for row in conn.execute(select(graph_nodes).where(graph_nodes.c.key.in_(part))).mappings():
+        for row in conn.execute(select(graph_nodes).where(among(conn, graph_nodes.c.key, list(part)))).mappings():
             known[row["key"]] = row
     inserts, updates = [], []
     for key in keys:
@@ -140,9 +145,8 @@ def write_facts(conn: Connection, facts: Facts, result: UpdateResult) -> list[tu
     triples = sorted(merged)
     c = graph_edges.c
     for part in _chunks(triples):
-        for row in conn.execute(
-            select(graph_edges).where(tuple_(c.src, c.dst, c.kind).in_(list(part)))
-        ).mappings():
+        keys = [edge_key(*t) for t in part]
+        for row in conn.execute(select(graph_edges).where(among(conn, c.ekey, keys))).mappings():
             known[(row["src"], row["dst"], row["kind"])] = row
     inserts, updates = [], []
     for triple in triples:
@@ -151,6 +155,7 @@ def write_facts(conn: Connection, facts: Facts, result: UpdateResult) -> list[tu
         if row is None:
             inserts.append(
                 {
+                    "ekey": edge_key(*triple),
                     "src": triple[0],
                     "dst": triple[1],
                     "kind": triple[2],

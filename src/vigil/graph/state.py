@@ -57,3 +57,13 @@ def cached(store: Store, name: str, compute: Callable[[], T]) -> T:
         conn.execute(graph_cache.delete().where(graph_cache.c.name == name))
         conn.execute(graph_cache.insert().values(name=name, version=current, value=value))
     return value
+
+
+def among(conn: Connection, column: Any, values: list[Any]) -> Any:
+    """``column IN values``; on PostgreSQL as ``= ANY(array)`` (one parameter, so one cached plan)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy import any_, bindparam
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)

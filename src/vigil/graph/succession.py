@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from vigil.graph.merge import edge_key
 from vigil.graph.tables import graph_edges, graph_nodes
 
 
@@ -83,6 +84,7 @@ def add_succession(
         return
     conn.execute(
         graph_edges.insert().values(
+            ekey=edge_key(old_id, new_id, "succeeded-by"),
             src=old_id,
             dst=new_id,
             kind="succeeded-by",

@@ -3,7 +3,7 @@ a small key/value state (the catch-up watermark, the graph version) and a cache 
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, String, Table, UniqueConstraint
+from sqlalchemy import Column, Index, Integer, String, Table
 
 from vigil.store.schema import metadata
 from vigil.store.types import JsonType, UTCDateTime
@@ -26,6 +26,7 @@ graph_edges = Table(
     "graph_edges",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ekey", String(80), nullable=False, unique=True),  # "src dst kind": one indexed lookup
     Column("src", Integer, nullable=False),
     Column("dst", Integer, nullable=False),
     Column("kind", String(32), nullable=False),
@@ -34,7 +35,7 @@ graph_edges = Table(
     Column("count", Integer, nullable=False, default=0),
     Column("evidence", JsonType),
     Column("attrs", JsonType),
-    UniqueConstraint("src", "dst", "kind", name="uq_graph_edges_src_dst_kind"),
+    Index("ix_graph_edges_src", "src", "kind"),
     Index("ix_graph_edges_dst", "dst", "kind"),
 )
 

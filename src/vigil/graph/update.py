@@ -20,7 +20,7 @@ from vigil.core.model import Account, Item, Media
 from vigil.graph.extract import ExtractContext, extract
 from vigil.graph.merge import write_facts
 from vigil.graph.pseudonym import Pseudonymiser
-from vigil.graph.state import bump_version, get_state, lock, set_state
+from vigil.graph.state import among, bump_version, get_state, lock, set_state
 from vigil.graph.succession import infer_successions
 from vigil.graph.tables import graph_edges, graph_items, graph_nodes
 from vigil.store import Store
@@ -125,14 +125,14 @@ def load_items(conn: Connection, rows: Sequence[Any]) -> list[Item]:
     keys = {k for r in rows for k in (r["account_key"], r["channel_key"]) if k}
     accs: dict[str, Account] = {}
     for part in chunks(sorted(keys)):
-        for a in conn.execute(select(accounts).where(accounts.c.key.in_(part))).mappings():
+        for a in conn.execute(select(accounts).where(among(conn, accounts.c.key, list(part)))).mappings():
             accs[a["key"]] = Account(
                 a["platform"], a["native_id"], a["handle"], a["display_name"], bool(a["is_channel"])
             )
     found: dict[str, list[Media]] = {}
     ids = [r["id"] for r in rows]
     for part in chunks(ids):
-        for m in conn.execute(select(item_media).where(item_media.c.item_id.in_(part))).mappings():
+        for m in conn.execute(select(item_media).where(among(conn, item_media.c.item_id, list(part)))).mappings():
             found.setdefault(m["item_id"], []).append(Media(m["sha256"], "", 0, name=m["name"], url=m["url"]))
     return [
         Item(
@@ -158,7 +158,7 @@ def _claim(conn: Connection, ids: list[str]) -> list[str]:
     claimed: list[str] = []
     for part in chunks(ids):
         known = set(
-            conn.execute(select(graph_items.c.item_id).where(graph_items.c.item_id.in_(part))).scalars()
+            conn.execute(select(graph_items.c.item_id).where(among(conn, graph_items.c.item_id, list(part)))).scalars()
         )
         new = [i for i in part if i not in known]
         if new:
@@ -193,14 +193,14 @@ def _context(conn: Connection, batch: Sequence[Item], pseudonymiser: Pseudonymis
     for part in chunks(sorted(refs)):
         ctx.channel_keys.update(
             conn.execute(
-                select(accounts.c.key).where(accounts.c.key.in_(part), accounts.c.is_channel)
+                select(accounts.c.key).where(among(conn, accounts.c.key, list(part)), accounts.c.is_channel)
             ).scalars()
         )
     ctx.registered = registered_venues(conn)
     for part in chunks([item.id for item in batch]):
         for item_id, meta in conn.execute(
             select(signals.c.item_id, signals.c.meta).where(
-                signals.c.item_id.in_(part), signals.c.detector == OUTLET_DETECTOR
+                among(conn, signals.c.item_id, list(part)), signals.c.detector == OUTLET_DETECTOR
             )
         ):
             names = (meta or {}).get("outlets") if isinstance(meta, dict) else None

@@ -34,6 +34,7 @@ def upgrade() -> None:
     op.create_table(
         "graph_edges",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("ekey", sa.String(80), nullable=False),
         sa.Column("src", sa.Integer, nullable=False),
         sa.Column("dst", sa.Integer, nullable=False),
         sa.Column("kind", sa.String(32), nullable=False),
@@ -42,8 +43,9 @@ def upgrade() -> None:
         sa.Column("count", sa.Integer, nullable=False, server_default="0"),
         sa.Column("evidence", JsonType),
         sa.Column("attrs", JsonType),
-        sa.UniqueConstraint("src", "dst", "kind", name="uq_graph_edges_src_dst_kind"),
+        sa.UniqueConstraint("ekey", name="uq_graph_edges_ekey"),
     )
+    op.create_index("ix_graph_edges_src", "graph_edges", ["src", "kind"])
     op.create_index("ix_graph_edges_dst", "graph_edges", ["dst", "kind"])
     op.create_table("graph_items", sa.Column("item_id", sa.String(32), primary_key=True))
     op.create_table(
