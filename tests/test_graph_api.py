@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import threading
 import time
-import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -158,6 +158,9 @@ def test_network_view_draws_filters_and_shows_a_node(served: tuple[str, Truth]) 
             # The outlet timeline lists the domains in order.
             page.select_option("#outlet", truth.outlet)
             page.wait_for_selector("#timeline li", timeout=15_000)
-            assert page.locator("#timeline li").evaluate_all("els => els.map(e => e.dataset.domain)") == truth.domains
+            assert (
+                page.locator("#timeline li").evaluate_all("els => els.map(e => e.dataset.domain)")
+                == truth.domains
+            )
         finally:
             browser.close()

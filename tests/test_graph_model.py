@@ -55,15 +55,28 @@ def sample() -> list[Item]:
     alice, bob = person("alice_handle"), person("bob_handle")
     pic = Media("ab" * 32, "image/png", 10, kind="image")
     return [
-        item(1, account=alice, channel=news, published=T0, media=[pic], links=["https://mega.nz/file/XYZ#key"]),
-        item(2, account=bob, channel=news, published=T0 + timedelta(hours=1), forwarded_from="telegram:alice_handle"),
+        item(
+            1, account=alice, channel=news, published=T0, media=[pic], links=["https://mega.nz/file/XYZ#key"]
+        ),
+        item(
+            2,
+            account=bob,
+            channel=news,
+            published=T0 + timedelta(hours=1),
+            forwarded_from="telegram:alice_handle",
+        ),
         item(3, account=bob, channel=news, published=T0 + timedelta(hours=2), reply_to="1", media=[pic]),
         item(
             4,
             url="https://www.site-one.example/page",
             published=T0 + timedelta(hours=3),
             meta={
-                "infra": {"domain": "site-one.example", "ip": "192.0.2.7", "asn": "AS64500", "hoster": "Example Host"},
+                "infra": {
+                    "domain": "site-one.example",
+                    "ip": "192.0.2.7",
+                    "asn": "AS64500",
+                    "hoster": "Example Host",
+                },
                 "tracking_ids": ["UA-000-1"],
                 "template": "tpl-a",
                 "replaces": "old-site.example",
@@ -81,7 +94,11 @@ def test_items_become_nodes_and_edges_with_evidence(store: Store) -> None:
     alice, bob = SECRET.node_key("telegram:alice_handle"), SECRET.node_key("telegram:bob_handle")
     news = "channel:telegram:newsroom"
     posted = got[(alice, news, "posted")]
-    assert posted["evidence"] == [items[0].id] and posted["first_seen"] == T0 and posted["attrs"]["originals"] == 1
+    assert (
+        posted["evidence"] == [items[0].id]
+        and posted["first_seen"] == T0
+        and posted["attrs"]["originals"] == 1
+    )
     assert got[(bob, news, "posted")]["count"] == 2
     assert got[(bob, alice, "forwarded-from")]["evidence"] == [items[1].id]
     assert got[(bob, alice, "replied-to")]["evidence"] == [items[2].id]
@@ -119,7 +136,9 @@ def test_updates_are_idempotent_and_catch_up_uses_the_watermark(store: Store) ->
 
 def test_evidence_is_capped_but_counted(store: Store) -> None:
     alice, news = person("alice_handle"), channel("newsroom")
-    many = [item(100 + i, account=alice, channel=news, published=T0 + timedelta(minutes=i)) for i in range(50)]
+    many = [
+        item(100 + i, account=alice, channel=news, published=T0 + timedelta(minutes=i)) for i in range(50)
+    ]
     store.add_items(many)
     for start in range(0, 50, 7):
         update_graph(store, many[start : start + 7], SECRET)
@@ -139,7 +158,11 @@ def test_ego_and_path_carry_evidence(store: Store) -> None:
     assert {"channel:telegram:newsroom", "target:mega.nz/file/XYZ"} <= {n["key"] for n in around["nodes"]}
     assert all(e["evidence"] for e in around["edges"])
     found = shortest_path(GraphView(store), alice, "domain:mega.nz")
-    assert found["found"] and [n["key"] for n in found["nodes"]] == [alice, "target:mega.nz/file/XYZ", "domain:mega.nz"]
+    assert found["found"] and [n["key"] for n in found["nodes"]] == [
+        alice,
+        "target:mega.nz/file/XYZ",
+        "domain:mega.nz",
+    ]
     assert all(h["edges"] and h["edges"][0]["evidence"] for h in found["hops"])
 
 
@@ -150,7 +173,9 @@ def test_registered_channel_makes_posts_the_outlets(store: Store) -> None:
     update_graph(store, items, SECRET)
     posted = edges(store)[(SECRET.node_key("telegram:alice_handle"), "channel:telegram:newsroom", "posted")]
     assert posted["attrs"]["outlet_originals"] == {"outlet alpha": 1}
-    assert edges(store)[("channel:telegram:newsroom", "outlet:outlet alpha", "part-of")]["attrs"]["registered"]
+    assert edges(store)[("channel:telegram:newsroom", "outlet:outlet alpha", "part-of")]["attrs"][
+        "registered"
+    ]
 
 
 def test_pseudonym_secret_is_created_once_and_private(tmp_path: Path) -> None:
@@ -178,7 +203,9 @@ meta_keys = st.sampled_from(
     url=st.none() | st.text(max_size=40),
     fwd=st.none() | st.text(max_size=20),
 )
-def test_hostile_metadata_never_breaks_extraction(meta: dict, links: list, url: str | None, fwd: str | None) -> None:
+def test_hostile_metadata_never_breaks_extraction(
+    meta: dict, links: list, url: str | None, fwd: str | None
+) -> None:
     bad = item(1, account=person("p"), url=url, links=links, forwarded_from=fwd, meta=meta, published=T0)
     facts = extract([bad], ExtractContext(node_key=SECRET.node_key))
     assert all(e.src in facts.nodes and e.dst in facts.nodes for e in facts.edges)

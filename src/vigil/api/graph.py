@@ -44,14 +44,14 @@ def _store(request: Request) -> Store:
     store = getattr(request.app.state, "store", None)
     if store is None:
         raise HTTPException(503, "no store configured")
-    return store  # type: ignore[no-any-return]
+    return store  # type: ignore[no-any-return,unused-ignore]
 
 
 def _view(request: Request) -> GraphView:
     view = getattr(request.app.state, "graph_view", None)
     if view is None:
         view = request.app.state.graph_view = GraphView(_store(request))
-    return view  # type: ignore[no-any-return]
+    return view  # type: ignore[no-any-return,unused-ignore]
 
 
 def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:

@@ -72,7 +72,7 @@ def key_actors(view: GraphView, top: int = 20, kinds: tuple[str, ...] = ("accoun
     names = ("degree", "pagerank", "betweenness")
     arrays = {m: np.asarray(metrics[m], dtype=float)[idx] for m in names}
     pct = {m: _percentile_rank(arrays[m]) for m in names}
-    score = sum(pct.values()) / len(names)
+    score: np.ndarray = np.mean([pct[m] for m in names], axis=0)
     order = np.argsort(-score, kind="stable")[:top]
     rank_of = {
         m: {int(i): r for r, i in enumerate(np.argsort(-arrays[m], kind="stable")[: top * 10], 1)}
@@ -84,16 +84,17 @@ def key_actors(view: GraphView, top: int = 20, kinds: tuple[str, ...] = ("accoun
         v = int(idx[o])
         db_id = int(g.vs[v]["db_id"])
         neighbour_kinds = Counter(g.vs[n]["kind"] for n in g.neighbors(v, mode="all"))
+        beyond = f">{top * 10}"
         reasons = [
-            f"degree {int(arrays['degree'][o])} (rank {rank_of['degree'].get(int(o), '>' + str(top * 10))} of "
+            f"degree {int(arrays['degree'][o])} (rank {rank_of['degree'].get(int(o), beyond)} of "
             f"{len(idx)}): linked to " + ", ".join(f"{c} {k}" for k, c in neighbour_kinds.most_common(3)),
-            f"PageRank {arrays['pagerank'][o]:.2e} (rank {rank_of['pagerank'].get(int(o), '>' + str(top * 10))}):"
+            f"PageRank {arrays['pagerank'][o]:.2e} (rank {rank_of['pagerank'].get(int(o), beyond)}):"
             " linked to nodes that are themselves well linked",
         ]
         if arrays["betweenness"][o] > 0:
             reasons.append(
                 f"betweenness {arrays['betweenness'][o]:.0f} in the sampled core (rank "
-                f"{rank_of['betweenness'].get(int(o), '>' + str(top * 10))}): a bridge between groups"
+                f"{rank_of['betweenness'].get(int(o), beyond)}): a bridge between groups"
             )
         out.append(
             {

@@ -51,20 +51,20 @@ def to_networkx(
         )
         if edge_kinds:
             equery = equery.where(e.kind.in_(list(edge_kinds)))
-        for row in conn.execute(equery):
-            s, d = str(row.src), str(row.dst)
+        for erow in conn.execute(equery).mappings():
+            s, d = str(erow["src"]), str(erow["dst"])
             if s not in g or d not in g:
                 continue
-            evidence = list(row.evidence or [])
+            evidence = list(erow["evidence"] or [])
             g.add_edge(
                 s,
                 d,
-                key=str(row.id),
-                id=str(row.id),
-                kind=row.kind,
-                first_seen=_iso(row.first_seen),
-                last_seen=_iso(row.last_seen),
-                count=int(row.count or 0),
+                key=str(erow["id"]),
+                id=str(erow["id"]),
+                kind=erow["kind"],
+                first_seen=_iso(erow["first_seen"]),
+                last_seen=_iso(erow["last_seen"]),
+                count=int(erow["count"] or 0),
                 evidence=" ".join(evidence),
                 evidence_count=len(evidence),
             )

@@ -77,6 +77,11 @@ class Facts:
         return fact
 
 
+def platform_of(item: Item) -> str:
+    owner = item.channel or item.account
+    return owner.platform if owner is not None else item.source
+
+
 def account_fact(acc: Account, ctx: ExtractContext) -> NodeFact:
     if acc.is_channel or acc.key in ctx.channel_keys:
         return channel_node(acc.key, acc.display_name or acc.handle, acc.platform)
@@ -118,7 +123,7 @@ def extract(items: Iterable[Item], ctx: ExtractContext) -> Facts:
 def _item_facts(item: Item, ctx: ExtractContext, f: Facts) -> None:
     at = item.published
     meta = item.meta if isinstance(item.meta, dict) else {}
-    platform = (item.channel or item.account).platform if (item.channel or item.account) else item.source
+    platform = platform_of(item)
     actor = venue = None
     if item.account is not None:
         actor = f.node(account_fact(item.account, ctx), at)

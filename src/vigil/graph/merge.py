@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+import json
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, select, text
 
 from vigil.graph.extract import Facts
 from vigil.graph.facts import EdgeFact
@@ -38,6 +39,42 @@ def _hi(a: datetime | None, b: datetime | None) -> datetime | None:
     return b if a is None else a if b is None else max(a, b)
 
 
+def bulk_update(conn: Connection, table: Any, rows: list[dict[str, Any]], columns: dict[str, str]) -> None:
+    """Update rows by ``_id``: one ``UPDATE ... FROM unnest(arrays)`` per chunk on PostgreSQL (a round trip
+    per row is what makes a batch slow there), an executemany elsewhere."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        stmt = table.update().where(table.c.id == bindparam("_id"))
+        conn.execute(stmt.values({name: bindparam(name) for name in columns}), rows)
+        return
+    names = list(columns)
+    sets = ", ".join(f'"{n}" = v."{n}"' for n in names)
+    arrays = ", ".join(
+        f"CAST(:{n} AS text[])::jsonb[]" if t == "jsonb" else f"CAST(:{n} AS {t}[])"
+        for n, t in columns.items()
+    )
+    sql = text(
+        f"UPDATE {table.name} AS t SET {sets} FROM unnest(CAST(:_id AS int[]), {arrays}) "
+        f"AS v(_id, {', '.join(chr(34) + n + chr(34) for n in names)}) WHERE t.id = v._id"
+    )
+    for start in range(0, len(rows), 5000):
+        part = rows[start : start + 5000]
+        params: dict[str, Any] = {"_id": [r["_id"] for r in part]}
+        for n, t in columns.items():
+            if t == "jsonb":
+                params[n] = [json.dumps(r[n], ensure_ascii=False) for r in part]
+            elif t == "timestamptz":
+                params[n] = [_aware(r[n]) for r in part]
+            else:
+                params[n] = [r[n] for r in part]
+        conn.execute(sql, params)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
 def cap_evidence(ids: list[str]) -> list[str]:
     if len(ids) <= EVIDENCE_CAP:
         return ids
@@ -65,16 +102,19 @@ def write_nodes(conn: Connection, facts: Facts, result: UpdateResult) -> dict[st
     ids: dict[str, int] = {}
     known: dict[str, Any] = {}
     for part in _chunks(keys):
-        for row in conn.execute(select(graph_nodes).where(among(conn, graph_nodes.c.key, list(part)))).mappings():
-            known[row["key"]] = row
-    inserts, updates = [], []
+        for found in conn.execute(
+            select(graph_nodes).where(among(conn, graph_nodes.c.key, list(part)))
+        ).mappings():
+            known[found["key"]] = found
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     for key in keys:
         fact = facts.nodes[key]
         times = [t for t in facts.touched.get(key, []) if t is not None]
         first, last = (min(times), max(times)) if times else (None, None)
         n = len(facts.touched.get(key, []))
-        row = known.get(key)
-        if row is None:
+        old = known.get(key)
+        if old is None:
             inserts.append(
                 {
                     "key": key,
@@ -87,15 +127,15 @@ def write_nodes(conn: Connection, facts: Facts, result: UpdateResult) -> dict[st
                 }
             )
         else:
-            ids[key] = row["id"]
-            attrs = {**(row["attrs"] or {}), **fact.attrs}
-            if n or attrs != (row["attrs"] or {}):
+            ids[key] = old["id"]
+            attrs = {**(old["attrs"] or {}), **fact.attrs}
+            if n or attrs != (old["attrs"] or {}):
                 updates.append(
                     {
-                        "_id": row["id"],
-                        "first_seen": _lo(row["first_seen"], first),
-                        "last_seen": _hi(row["last_seen"], last),
-                        "item_count": row["item_count"] + n,
+                        "_id": old["id"],
+                        "first_seen": _lo(old["first_seen"], first),
+                        "last_seen": _hi(old["last_seen"], last),
+                        "item_count": old["item_count"] + n,
                         "attrs": attrs,
                     }
                 )
@@ -105,18 +145,12 @@ def write_nodes(conn: Connection, facts: Facts, result: UpdateResult) -> dict[st
             for node_id, key in conn.execute(stmt, list(part)):
                 ids[key] = node_id
         result.nodes_added += len(inserts)
-    if updates:
-        conn.execute(
-            graph_nodes.update()
-            .where(graph_nodes.c.id == bindparam("_id"))
-            .values(
-                first_seen=bindparam("first_seen"),
-                last_seen=bindparam("last_seen"),
-                item_count=bindparam("item_count"),
-                attrs=bindparam("attrs"),
-            ),
-            updates,
-        )
+    bulk_update(
+        conn,
+        graph_nodes,
+        updates,
+        {"first_seen": "timestamptz", "last_seen": "timestamptz", "item_count": "int", "attrs": "jsonb"},
+    )
     return ids
 
 
@@ -146,13 +180,14 @@ def write_facts(conn: Connection, facts: Facts, result: UpdateResult) -> list[tu
     c = graph_edges.c
     for part in _chunks(triples):
         keys = [edge_key(*t) for t in part]
-        for row in conn.execute(select(graph_edges).where(among(conn, c.ekey, keys))).mappings():
-            known[(row["src"], row["dst"], row["kind"])] = row
-    inserts, updates = [], []
+        for found in conn.execute(select(graph_edges).where(among(conn, c.ekey, keys))).mappings():
+            known[(found["src"], found["dst"], found["kind"])] = found
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     for triple in triples:
         g = merged[triple]
-        row = known.get(triple)
-        if row is None:
+        old = known.get(triple)
+        if old is None:
             inserts.append(
                 {
                     "ekey": edge_key(*triple),
@@ -169,29 +204,29 @@ def write_facts(conn: Connection, facts: Facts, result: UpdateResult) -> list[tu
         else:
             updates.append(
                 {
-                    "_id": row["id"],
-                    "first_seen": _lo(row["first_seen"], g["first"]),
-                    "last_seen": _hi(row["last_seen"], g["last"]),
-                    "count": row["count"] + g["count"],
-                    "evidence": cap_evidence(list(row["evidence"] or []) + g["evidence"]),
-                    "attrs": add_counters(row["attrs"] or {}, g["attrs"]),
+                    "_id": old["id"],
+                    "first_seen": _lo(old["first_seen"], g["first"]),
+                    "last_seen": _hi(old["last_seen"], g["last"]),
+                    "count": old["count"] + g["count"],
+                    "evidence": cap_evidence(list(old["evidence"] or []) + g["evidence"]),
+                    "attrs": add_counters(old["attrs"] or {}, g["attrs"]),
                 }
             )
     for part in _chunks(inserts):
-        conn.execute(graph_edges.insert(), list(part))
-    if updates:
-        conn.execute(
-            graph_edges.update()
-            .where(c.id == bindparam("_id"))
-            .values(
-                first_seen=bindparam("first_seen"),
-                last_seen=bindparam("last_seen"),
-                count=bindparam("count"),
-                evidence=bindparam("evidence"),
-                attrs=bindparam("attrs"),
-            ),
-            updates,
-        )
+        # RETURNING makes SQLAlchemy batch the rows into multi-row VALUES (insertmanyvalues) on every backend.
+        conn.execute(graph_edges.insert().returning(graph_edges.c.id), list(part)).all()
+    bulk_update(
+        conn,
+        graph_edges,
+        updates,
+        {
+            "first_seen": "timestamptz",
+            "last_seen": "timestamptz",
+            "count": "int",
+            "evidence": "jsonb",
+            "attrs": "jsonb",
+        },
+    )
     result.edges_added += len(inserts)
     result.edges_updated += len(updates)
     return [(r["src"], r["dst"], r["kind"]) for r in inserts]

@@ -63,9 +63,9 @@ def network(
             query = query.where(or_(e.last_seen.is_(None), e.last_seen >= since))
         if until is not None:
             query = query.where(or_(e.first_seen.is_(None), e.first_seen <= until))
-        for row in conn.execute(query).mappings():
-            if row["src"] in wanted and row["dst"] in wanted:
-                edges.append(edge_public(dict(row)))
+        for found in conn.execute(query).mappings():
+            if found["src"] in wanted and found["dst"] in wanted:
+                edges.append(edge_public(dict(found)))
     nodes = []
     for node_id in picked:
         public = node_public(rows[node_id])

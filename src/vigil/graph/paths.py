@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from sqlalchemy import select
@@ -40,8 +41,8 @@ def ego(
                     query = query.where(e.last_seen >= since)
                 if until is not None:
                     query = query.where(e.first_seen <= until)
-                rows = conn.execute(query.order_by(e.count.desc(), e.id).limit(per_node)).mappings()
-                for row in rows:
+                found = conn.execute(query.order_by(e.count.desc(), e.id).limit(per_node)).mappings()
+                for row in found:
                     other = row["dst"] if row["src"] == node else row["src"]
                     if other not in seen:
                         if len(seen) >= limit:
@@ -75,7 +76,7 @@ def shortest_path(view: GraphView, a: str, b: str) -> dict[str, Any]:
     db_ids = [int(loaded.graph.vs[v]["db_id"]) for v in path]
     rows = node_rows(view.store, db_ids)
     hops = []
-    for x, y in zip(db_ids, db_ids[1:], strict=False):
+    for x, y in itertools.pairwise(db_ids):
         hops.append(
             {
                 "from": rows[x]["key"],

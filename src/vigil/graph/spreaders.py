@@ -92,7 +92,8 @@ def spreaders(store: Store, top: int = 20) -> list[dict[str, Any]]:
                     "mean_delay_h": r["mean_delay_h"],
                 },
                 "reasons": [
-                    f"forwarded {r['forwards']} items of {len(r['outlets'])} outlets ({', '.join(r['outlets'][:5])})",
+                    f"forwarded {r['forwards']} items of {len(r['outlets'])} outlets "
+                    f"({', '.join(r['outlets'][:5])})",
                     delay,
                 ],
             }

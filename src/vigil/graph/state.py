@@ -51,7 +51,7 @@ def cached(store: Store, name: str, compute: Callable[[], T]) -> T:
             select(graph_cache.c.version, graph_cache.c.value).where(graph_cache.c.name == name)
         ).first()
     if row is not None and row[0] == current:
-        return row[1]  # type: ignore[no-any-return]
+        return row[1]  # type: ignore[no-any-return,unused-ignore]
     value = compute()
     with store.write() as conn:
         conn.execute(graph_cache.delete().where(graph_cache.c.name == name))

@@ -14,10 +14,10 @@ from vigil.store import Store
 
 def stats(store: Store) -> dict[str, Any]:
     with store.read() as conn:
-        nodes = dict(
+        nodes: dict[str, int] = dict(
             conn.execute(select(graph_nodes.c.kind, func.count()).group_by(graph_nodes.c.kind)).all()
         )
-        edges = dict(
+        edges: dict[str, int] = dict(
             conn.execute(select(graph_edges.c.kind, func.count()).group_by(graph_edges.c.kind)).all()
         )
         graphed = conn.execute(select(func.count()).select_from(graph_items)).scalar_one()

@@ -9,6 +9,7 @@ active after the new one appeared (then both are live mirrors, not a succession)
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 from typing import Any
 
@@ -42,7 +43,7 @@ def infer_successions(conn: Connection, new_edges: list[tuple[int, int, str]]) -
         if kind != "outlet":
             continue
         domains = _partof_domains(conn, outlet_id)
-        for before, after in zip(domains, domains[1:], strict=False):
+        for before, after in itertools.pairwise(domains):
             if (after.src, outlet_id) not in new_src:
                 continue
             if before.last_seen is not None and before.last_seen > after.first_seen:

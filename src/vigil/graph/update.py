@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, and_, exists, func, or_, select
 
 from vigil.config import Config
-from vigil.core.model import Account, Item, Media
-from vigil.graph.extract import ExtractContext, extract
+from vigil.core.model import Account, Item, Media, utcnow
+from vigil.graph.extract import ExtractContext, extract, platform_of
 from vigil.graph.merge import write_facts
 from vigil.graph.pseudonym import Pseudonymiser
 from vigil.graph.state import among, bump_version, get_state, lock, set_state
@@ -27,6 +27,7 @@ from vigil.store import Store
 from vigil.store.schema import accounts, item_media, items, signals
 
 CHUNK = 500
+SETTLE = timedelta(minutes=5)
 OUTLET_DETECTOR = "outlets"
 
 
@@ -43,11 +44,14 @@ class UpdateResult:
     successions: int = 0
 
     def add(self, other: UpdateResult) -> None:
-        for name in self.__slots__:  # type: ignore[attr-defined]
+        for name in FIELDS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def to_dict(self) -> dict[str, int]:
-        return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+        return {name: getattr(self, name) for name in FIELDS}
+
+
+FIELDS = ("items", "nodes_added", "edges_added", "edges_updated", "successions")
 
 
 def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -85,21 +89,18 @@ def catch_up(
     batch_size: int = 2000,
     progress: Progress | None = None,
 ) -> UpdateResult:
-    """Graph every item stored after the watermark, in (ingested_at, id) order; move the watermark."""
+    """Graph every item stored after the watermark and not graphed yet, in (ingested_at, id) order;
+    move the watermark. Items the pipeline hook graphed already are skipped without being loaded."""
     pseudonymiser = pseudonymiser or Pseudonymiser.for_home(Config.load().home)
     total = UpdateResult()
     while True:
         with store.write() as conn:
             lock(conn)
             mark = get_state(conn, "watermark")
-            query = select(items).order_by(items.c.ingested_at, items.c.id).limit(batch_size)
-            if mark:
-                at = datetime.fromisoformat(mark[0])
-                query = query.where(
-                    or_(items.c.ingested_at > at, and_(items.c.ingested_at == at, items.c.id > mark[1]))
-                )
+            query = _waiting(select(items), mark).order_by(items.c.ingested_at, items.c.id).limit(batch_size)
             rows = list(conn.execute(query).mappings())
             if not rows:
+                _settle(conn, mark)
                 return total
             total.add(apply_items(conn, load_items(conn, rows), pseudonymiser))
             set_state(conn, "watermark", [rows[-1]["ingested_at"].isoformat(), rows[-1]["id"]])
@@ -108,16 +109,33 @@ def catch_up(
 
 
 def pending(store: Store) -> int:
-    """How many stored items the watermark has not reached."""
+    """How many stored items after the watermark are not graphed yet."""
     with store.read() as conn:
-        mark = get_state(conn, "watermark")
-        query = select(func.count()).select_from(items)
-        if mark:
-            at = datetime.fromisoformat(mark[0])
-            query = query.where(
-                or_(items.c.ingested_at > at, and_(items.c.ingested_at == at, items.c.id > mark[1]))
-            )
+        query = _waiting(select(func.count()).select_from(items), get_state(conn, "watermark"))
         return int(conn.execute(query).scalar_one())
+
+
+def _waiting(query: Any, mark: Any) -> Any:
+    query = query.where(~exists().where(graph_items.c.item_id == items.c.id))
+    if mark:
+        at = datetime.fromisoformat(mark[0])
+        query = query.where(
+            or_(items.c.ingested_at > at, and_(items.c.ingested_at == at, items.c.id > mark[1]))
+        )
+    return query
+
+
+def _settle(conn: Connection, mark: Any) -> None:
+    """Nothing is waiting: move the watermark past everything stored more than SETTLE ago (later items
+    may still be committing with earlier times), so the next catch-up scans only what came since."""
+    last = conn.execute(
+        select(items.c.ingested_at, items.c.id)
+        .where(items.c.ingested_at <= utcnow() - SETTLE)
+        .order_by(items.c.ingested_at.desc(), items.c.id.desc())
+        .limit(1)
+    ).first()
+    if last is not None and (not mark or [last[0].isoformat(), last[1]] > mark):
+        set_state(conn, "watermark", [last[0].isoformat(), last[1]])
 
 
 def load_items(conn: Connection, rows: Sequence[Any]) -> list[Item]:
@@ -132,7 +150,9 @@ def load_items(conn: Connection, rows: Sequence[Any]) -> list[Item]:
     found: dict[str, list[Media]] = {}
     ids = [r["id"] for r in rows]
     for part in chunks(ids):
-        for m in conn.execute(select(item_media).where(among(conn, item_media.c.item_id, list(part)))).mappings():
+        for m in conn.execute(
+            select(item_media).where(among(conn, item_media.c.item_id, list(part)))
+        ).mappings():
             found.setdefault(m["item_id"], []).append(Media(m["sha256"], "", 0, name=m["name"], url=m["url"]))
     return [
         Item(
@@ -158,21 +178,22 @@ def _claim(conn: Connection, ids: list[str]) -> list[str]:
     claimed: list[str] = []
     for part in chunks(ids):
         known = set(
-            conn.execute(select(graph_items.c.item_id).where(among(conn, graph_items.c.item_id, list(part)))).scalars()
+            conn.execute(
+                select(graph_items.c.item_id).where(among(conn, graph_items.c.item_id, list(part)))
+            ).scalars()
         )
         new = [i for i in part if i not in known]
         if new:
-            conn.execute(graph_items.insert(), [{"item_id": i} for i in new])
+            conn.execute(
+                graph_items.insert().returning(graph_items.c.item_id), [{"item_id": i} for i in new]
+            ).all()
             claimed.extend(new)
     return claimed
 
 
 def _context(conn: Connection, batch: Sequence[Item], pseudonymiser: Pseudonymiser) -> ExtractContext:
     ctx = ExtractContext(node_key=pseudonymiser.node_key)
-    by_platform = {
-        item.id: (item.channel or item.account).platform if (item.channel or item.account) else item.source
-        for item in batch
-    }
+    by_platform = {item.id: platform_of(item) for item in batch}
     replies = {item.reply_to for item in batch if item.reply_to}
     if replies:
         for part in chunks(sorted(replies)):
