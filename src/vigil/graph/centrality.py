@@ -2,7 +2,7 @@
 
 Degree and PageRank run on the whole graph (linear time in igraph). Betweenness is quadratic, so it is
 estimated on a sample: the union of the ego networks of the top nodes by PageRank (capped), which is
-where the brokers between communities sit, from a fixed sample of source nodes (paths up to 4 hops).
+where the brokers between communities sit, from a fixed sample of source nodes.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def compute_centralities(view: GraphView) -> dict[str, Any]:
     rng = np.random.default_rng(7)
     sources = sorted(rng.choice(sub.vcount(), size=min(SOURCES, sub.vcount()), replace=False).tolist())
     scale = sub.vcount() / max(1, len(sources))
-    between_core = np.asarray(sub.betweenness(directed=False, cutoff=4, sources=sources), dtype=float) * scale
+    between_core = np.asarray(sub.betweenness(directed=False, sources=sources), dtype=float) * scale
     between = np.zeros(g.vcount())
     between[core] = between_core
     return {
