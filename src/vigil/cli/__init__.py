@@ -13,7 +13,13 @@ import typer
 
 from vigil.errors import UsageError, VigilError
 
-COMMANDS = ("vigil.cli.scan", "vigil.cli.evidence", "vigil.cli.referral", "vigil.cli.report", "vigil.cli.graph")
+COMMANDS = (
+    "vigil.cli.scan",
+    "vigil.cli.evidence",
+    "vigil.cli.referral",
+    "vigil.cli.report",
+    "vigil.cli.graph",
+)
 
 app = typer.Typer(
     name="vigil",
