@@ -21,6 +21,7 @@ COMMANDS = (
     "vigil.cli.serve",
     "vigil.cli.users",
     "vigil.cli.audit",
+    "vigil.cli.graph",
 )
 
 app = typer.Typer(
