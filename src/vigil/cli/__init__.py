@@ -19,6 +19,10 @@ COMMANDS = (
     "vigil.cli.referral",
     "vigil.cli.report",
     "vigil.cli.text",
+    "vigil.cli.serve",
+    "vigil.cli.users",
+    "vigil.cli.audit",
+    "vigil.cli.graph",
 )
 
 app = typer.Typer(
