@@ -54,11 +54,11 @@ def run_cli(args: list[str], home: Path) -> CliResult:
     ``home`` must be the VIGIL_HOME the ``home`` fixture set."""
     from typer.testing import CliRunner
 
-    from vigil.cli import app
+    from vigil.cli import build_app
     from vigil.errors import UsageError, VigilError
 
     assert os.environ.get("VIGIL_HOME") == str(home)
-    result = CliRunner().invoke(app, args)
+    result = CliRunner().invoke(build_app(args), args)
     code, stderr = result.exit_code, result.stderr
     if isinstance(result.exception, VigilError):
         code = 2 if isinstance(result.exception, UsageError) else 1

@@ -13,33 +13,40 @@ import typer
 
 from vigil.errors import UsageError, VigilError
 
-COMMANDS = (
-    "vigil.cli.scan",
-    "vigil.cli.evidence",
-    "vigil.cli.referral",
-    "vigil.cli.report",
-    "vigil.cli.text",
-    "vigil.cli.serve",
-    "vigil.cli.users",
-    "vigil.cli.audit",
-    "vigil.cli.graph",
-)
+#: Command module -> the top-level commands it registers. ``vigil NAME ...`` imports only the module that
+#: provides NAME (start-up time matters for streaming commands such as ``classify``); ``--help`` loads all.
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "vigil.cli.scan": ("scan", "demo"),
+    "vigil.cli.evidence": ("evidence",),
+    "vigil.cli.referral": ("referral", "recheck"),
+    "vigil.cli.report": ("report",),
+    "vigil.cli.text": ("classify", "evaluate", "train"),
+    "vigil.cli.serve": ("serve",),
+    "vigil.cli.users": ("user",),
+    "vigil.cli.audit": ("audit",),
+    "vigil.cli.graph": ("graph",),
+}
 
-app = typer.Typer(
-    name="vigil",
-    help="Find terrorist and violent-extremist propaganda online, prove it, get it taken down.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
 
-for _module in COMMANDS:
-    importlib.import_module(_module).register(app)
+def build_app(argv: list[str] | None = None) -> typer.Typer:
+    """The Typer app with the command modules ``argv`` needs (all of them when it names no known command)."""
+    app = typer.Typer(
+        name="vigil",
+        help="Find terrorist and violent-extremist propaganda online, prove it, get it taken down.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    first = next((a for a in (argv or []) if not a.startswith("-")), None)
+    wanted = [m for m, names in COMMANDS.items() if first in names] or list(COMMANDS)
+    for module in wanted:
+        importlib.import_module(module).register(app)
+    return app
 
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        build_app(sys.argv[1:])(standalone_mode=False)
     except UsageError as exc:
         print(f"vigil: usage error: {exc}", file=sys.stderr)
         sys.exit(2)
