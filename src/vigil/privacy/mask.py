@@ -1,0 +1,72 @@
+"""Masking of identifiers found inside content text (handles, e-mail addresses, phone numbers, profile
+links) for list views.
+
+Offsets are preserved: every masked character is replaced by exactly one character, so ``len`` is kept
+and any span computed on the raw text (a detector's ``Reason.start``/``end``) still points at the same
+place. Structure stays readable: the ``@`` of a handle or an address and the host of a profile link are
+kept, everything that names the person becomes ``*``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MASK = "*"
+
+_EMAIL = re.compile(
+    r"(?<![\w.%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}"
+)
+_HANDLE = re.compile(r"(?<![\w@/.])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,62}[A-Za-z0-9_])?")
+_PROFILE = re.compile(
+    r"(?i)\b(?:https?://)?(?:www\.|m\.|mobile\.)?"
+    r"(?:t\.me|telegram\.me|x\.com|twitter\.com|facebook\.com|instagram\.com|tiktok\.com|youtube\.com"
+    r"|vk\.com|threads\.net|gab\.com|truthsocial\.com|rumble\.com)/@?([A-Za-z0-9_.-]{2,64})"
+)
+_PHONE = re.compile(r"(?<![\w+])(?:\+\d[\d\s().-]{6,20}\d|0\d(?:[\s.-]?\d){7,13})(?![\w])")
+_PHONE_DIGITS = (8, 15)
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    kind: str  # email | handle | profile | phone
+    start: int
+    end: int
+
+
+def find_identifiers(text: str) -> list[Found]:
+    """Non-overlapping identifier spans, in order. E-mails win over handles inside them."""
+    found: list[Found] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(kind: str, start: int, end: int) -> None:
+        if start < end and all(end <= s or start >= e for s, e in taken):
+            taken.append((start, end))
+            found.append(Found(kind, start, end))
+
+    for m in _EMAIL.finditer(text):
+        add("email", m.start(), m.end())
+    for m in _PROFILE.finditer(text):
+        add("profile", m.start(1), m.end(1))
+    for m in _HANDLE.finditer(text):
+        add("handle", m.start() + 1, m.end())
+    for m in _PHONE.finditer(text):
+        digits = sum(c.isdigit() for c in m.group())
+        if _PHONE_DIGITS[0] <= digits <= _PHONE_DIGITS[1]:
+            add("phone", m.start(), m.end())
+    return sorted(found, key=lambda f: f.start)
+
+
+def mask_identifiers(text: str) -> str:
+    """``text`` with every identifier masked; same length, same offsets."""
+    if not text:
+        return text
+    chars = list(text)
+    for f in find_identifiers(text):
+        for i in range(f.start, f.end):
+            if f.kind == "email" and chars[i] in "@.":
+                continue
+            if f.kind == "phone" and not chars[i].isdigit():
+                continue
+            chars[i] = MASK
+    return "".join(chars)
