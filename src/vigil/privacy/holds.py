@@ -19,7 +19,7 @@ from vigil.privacy.access import ADMIN, PermissionDenied
 from vigil.privacy.identities import IdentityGuard
 from vigil.privacy.tables import legal_holds
 from vigil.store import Store
-from vigil.store.schema import cases, items
+from vigil.store.schema import accounts, cases, items
 from vigil.workflow.audit import append_in
 
 TARGETS = ("item", "case", "account")
@@ -55,13 +55,32 @@ def stored_account_key(store: Store, key: str) -> str:
     return guard.account_key(key) if isinstance(guard, IdentityGuard) else key
 
 
+def resolve_account(store: Store, value: str) -> str:
+    """The stored key of the account ``value`` names (``platform:id``, ``platform:handle`` or
+    ``platform:pseudonym``). A handle finds an account stored under its native id too."""
+    key = stored_account_key(store, value)
+    platform, rest = value.split(":", 1)
+    guard = store.identities
+    handle = guard.handle(platform, rest) if isinstance(guard, IdentityGuard) else rest.lstrip("@")
+    with store.read() as conn:
+        if conn.execute(select(accounts.c.key).where(accounts.c.key == key)).first() is not None:
+            return key
+        by_handle = conn.execute(
+            select(accounts.c.key)
+            .where(accounts.c.platform == platform, accounts.c.handle == handle)
+            .order_by(accounts.c.key)
+            .limit(1)
+        ).scalar()
+    return str(by_handle) if by_handle else key
+
+
 def add_hold(store: Store, actor: str, target_type: str, target_id: str, reason: str) -> Hold:
     if target_type not in TARGETS:
         raise UsageError(f"a hold is on one of {', '.join(TARGETS)}, not {target_type!r}")
     if not reason.strip():
         raise UsageError("a legal hold needs a reason (e.g. the proceedings' reference)")
     if target_type == "account":
-        target_id = stored_account_key(store, target_id)
+        target_id = resolve_account(store, target_id)
     now = utcnow()
     with store.write() as conn:
         hold_id = conn.execute(
