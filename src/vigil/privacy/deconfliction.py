@@ -31,7 +31,7 @@ from vigil.privacy.tables import case_targets, dnr_entries, notifications
 from vigil.privacy.urls import host_in_domain, normalise_host, normalise_url, url_host
 from vigil.store import Store
 from vigil.store.schema import accounts, cases, item_media, items
-from vigil.workflow.audit import append_in
+from vigil.workflow.audit import append, append_in
 
 KINDS = ("url", "domain", "account", "channel", "sha256", "pdq")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -197,13 +197,14 @@ def list_entries(
 
 
 def lift_entry(store: Store, actor: str, roles: Iterable[str], entry_id: int, note: str = "") -> None:
-    with store.write() as conn:
+    with store.read() as conn:
         row = conn.execute(select(dnr_entries).where(dnr_entries.c.id == entry_id)).mappings().first()
-        if row is None or row["lifted_at"] is not None:
-            raise UsageError(f"no active do-not-refer entry {entry_id}")
-        if actor != row["owner"] and ADMIN not in set(roles):
-            append_in(conn, actor, "dnr.lift_refused", "dnr_entry", entry_id, {})
-            raise PermissionDenied(f"only the owner ({row['owner']}) or an admin can lift entry {entry_id}")
+    if row is None or row["lifted_at"] is not None:
+        raise UsageError(f"no active do-not-refer entry {entry_id}")
+    if actor != row["owner"] and ADMIN not in set(roles):
+        append(store, actor, "dnr.lift_refused", "dnr_entry", entry_id, {})
+        raise PermissionDenied(f"only the owner ({row['owner']}) or an admin can lift entry {entry_id}")
+    with store.write() as conn:
         conn.execute(
             update(dnr_entries)
             .where(dnr_entries.c.id == entry_id)

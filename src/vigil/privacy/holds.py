@@ -20,7 +20,7 @@ from vigil.privacy.identities import IdentityGuard
 from vigil.privacy.tables import legal_holds
 from vigil.store import Store
 from vigil.store.schema import accounts, cases, items
-from vigil.workflow.audit import append_in
+from vigil.workflow.audit import append, append_in
 
 TARGETS = ("item", "case", "account")
 
@@ -34,6 +34,7 @@ class Hold:
     reason: str
     created_at: datetime
     lifted_at: datetime | None
+    lifted_by: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -44,6 +45,7 @@ class Hold:
             "reason": self.reason,
             "created_at": self.created_at.isoformat(),
             "lifted_at": self.lifted_at.isoformat() if self.lifted_at else None,
+            "lifted_by": self.lifted_by,
         }
 
 
@@ -99,13 +101,14 @@ def add_hold(store: Store, actor: str, target_type: str, target_id: str, reason:
 
 
 def lift_hold(store: Store, actor: str, roles: Iterable[str], hold_id: int) -> None:
-    with store.write() as conn:
+    with store.read() as conn:
         row = conn.execute(select(legal_holds).where(legal_holds.c.id == hold_id)).mappings().first()
-        if row is None or row["lifted_at"] is not None:
-            raise UsageError(f"no active legal hold {hold_id}")
-        if actor != row["owner"] and ADMIN not in set(roles):
-            append_in(conn, actor, "hold.lift_refused", "hold", hold_id, {})
-            raise PermissionDenied(f"only {row['owner']} or an admin can lift legal hold {hold_id}")
+    if row is None or row["lifted_at"] is not None:
+        raise UsageError(f"no active legal hold {hold_id}")
+    if actor != row["owner"] and ADMIN not in set(roles):
+        append(store, actor, "hold.lift_refused", "hold", hold_id, {})
+        raise PermissionDenied(f"only {row['owner']} or an admin can lift legal hold {hold_id}")
+    with store.write() as conn:
         conn.execute(
             update(legal_holds).where(legal_holds.c.id == hold_id).values(lifted_at=utcnow(), lifted_by=actor)
         )
