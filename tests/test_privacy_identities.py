@@ -34,7 +34,9 @@ def test_key_file_created_0600_once_and_reused(tmp_path: Path, monkeypatch: pyte
         load_or_create(path, PSEUDONYM_ENV)
 
 
-def test_key_from_environment_wins_and_bad_one_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_key_from_environment_wins_and_bad_one_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv(PSEUDONYM_ENV, "ab" * 32)
     key, where = load_or_create(tmp_path / "k", PSEUDONYM_ENV)
     assert key == bytes.fromhex("ab" * 32) and where == f"env:{PSEUDONYM_ENV}"

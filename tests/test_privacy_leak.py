@@ -67,7 +67,9 @@ def test_no_clear_identifier_outside_the_vault(
         with pytest.raises(DeconflictionBlocked):
             deconfliction_hook(shared, case_ids[0], "decision", "proposed", "alex")
         with pytest.raises(RevealRefused):
-            reveal(shared, "alex", ["analyst"], case_ids[0], "psa_" + "0" * 24, "referral_check", "placeholder x")
+            reveal(
+                shared, "alex", ["analyst"], case_ids[0], "psa_" + "0" * 24, "referral_check", "placeholder x"
+            )
         texts: dict[str, str] = {}
         for surface in SURFACES:
             texts.update(surface(shared, home, database_url))

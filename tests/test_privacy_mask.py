@@ -7,7 +7,9 @@ from hypothesis import strategies as st
 
 from vigil.privacy.mask import MASK, find_identifiers, mask_identifiers
 
-WORDS = st.sampled_from(["the", "meeting", "is", "at", "noon", "نص", "текст", "2026-01-01", "page 12", "v1.2"])
+WORDS = st.sampled_from(
+    ["the", "meeting", "is", "at", "noon", "نص", "текст", "2026-01-01", "page 12", "v1.2"]
+)
 HANDLE = st.from_regex(r"@[A-Za-z][A-Za-z0-9_]{3,14}", fullmatch=True)
 EMAIL = st.from_regex(r"[a-z]{2,8}\.[a-z]{2,8}@example\.(org|net)", fullmatch=True)
 PHONE = st.from_regex(r"\+(33|44|49) [1-9]\d \d{4} \d{4}", fullmatch=True)

@@ -133,7 +133,9 @@ def test_policy_from_config_and_the_audit_log_is_never_deleted(home: Path) -> No
         RetentionPolicy.from_config(Config.load(home))
 
 
-def test_cli_retention_run_with_moved_clock(home: Path, config: Config, store: Store, database_url: str) -> None:
+def test_cli_retention_run_with_moved_clock(
+    home: Path, config: Config, store: Store, database_url: str
+) -> None:
     cli_store = Store.open(config, url=database_url)
     try:
         cli_store.add_items([make_item(i) for i in range(3)])

@@ -25,7 +25,11 @@ def _case(store: Store) -> tuple[int, str, str]:
 
 def test_reveal_without_a_reason_is_refused_and_audited(store: Store) -> None:
     case_id, key, _ = _case(store)
-    for code, text in (("", "a long enough justification"), ("referral_check", ""), ("made_up", "justified x")):
+    for code, text in (
+        ("", "a long enough justification"),
+        ("referral_check", ""),
+        ("made_up", "justified x"),
+    ):
         with pytest.raises(RevealRefused):
             reveal(store, "dana", ["dpo"], case_id, key, code, text)
     assert [e.action for e in audit.entries(store)] == ["privacy.reveal_refused"] * 3
@@ -42,7 +46,9 @@ def test_reveal_with_a_reason_returns_the_clear_value_and_is_audited(store: Stor
     assert mail.value == EMAIL and mail.kind == "email"
     (last, first) = audit.entries(store, limit=2)
     assert (first.action, first.actor, first.target_id) == ("privacy.reveal", "dana", str(case_id))
-    assert first.details["reason_code"] == "referral_check" and first.details["pseudonym"] == key.split(":")[1]
+    assert (
+        first.details["reason_code"] == "referral_check" and first.details["pseudonym"] == key.split(":")[1]
+    )
     assert first.details["expires_at"] == shown.expires_at.isoformat()
     assert EMAIL not in str(last.details) and HANDLES[1] not in str(first.details)
     report = reveal_report(store)

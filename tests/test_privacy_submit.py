@@ -17,7 +17,10 @@ def test_two_submissions_of_one_url_make_one_case_with_two_submitters(store: Sto
     second = submit(store, "http://example.net/post/1/", "ben", "partner-b")
     assert first[1] is True and second == (first[0], False)
     assert store.count("cases") == 1
-    assert [(s.submitter, s.org) for s in submitters(store, first[0])] == [("ana", "unit-a"), ("ben", "partner-b")]
+    assert [(s.submitter, s.org) for s in submitters(store, first[0])] == [
+        ("ana", "unit-a"),
+        ("ben", "partner-b"),
+    ]
     # The same person again adds nothing; a different URL is a different case.
     assert submit(store, "https://example.net/post/1", "ana", "unit-a") == (first[0], False)
     assert len(submitters(store, first[0])) == 2

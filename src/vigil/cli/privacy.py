@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from vigil.cli.common import err, load_config, open_store, print_json
@@ -20,7 +21,7 @@ from vigil.config import Config
 from vigil.core.registry import plugins
 from vigil.errors import UsageError
 from vigil.privacy import access, deconfliction, holds, retention, reveal, submissions
-from vigil.privacy.register import processing_register
+from vigil.privacy.register import NOT_CONFIGURED, processing_register
 from vigil.privacy.settings import PrivacySettings, RetentionPolicy
 
 RETENTION_HOOKS = "vigil.retention"
@@ -199,14 +200,16 @@ def report_processing(as_json: AsJson = False) -> None:
         return
     state = "on" if register["pseudonymisation"]["enabled"] else "OFF"
     out.print(f"[bold]Processing register[/] ({register['generated_at']}), pseudonymisation {state}")
-    table = Table("data class", "count", "holds", "retention", "legal basis")
+    table = Table("data class", "count", "contents", "retention", "legal basis")
     for c in register["classes"]:
         count = "n/a" if c["count"] is None else str(c["count"])
-        table.add_row(c["class"], count, c["holds"], c["retention"], c["legal_basis"])
+        table.add_row(*(escape(v) for v in (c["class"], count, c["holds"], c["retention"], c["legal_basis"])))
     out.print(table)
+    if any(c["legal_basis"] == NOT_CONFIGURED for c in register["classes"]):
+        out.print(escape("legal basis: set it per data class under [privacy.legal_basis] in config.toml"))
     reveals = register["reveals"]
-    out.print(f"reveals: {reveals['reveals']} ({reveals['by_reason']}); refused: {reveals['refused']}")
-    out.print(f"legal holds in force: {register['legal_holds'] or 'none'}")
+    out.print(escape(f"reveals: {reveals['reveals']} {reveals['by_reason']}; refused: {reveals['refused']}"))
+    out.print(escape(f"legal holds in force: {register['legal_holds'] or 'none'}"))
     access_table = Table("who", "did", "on", "times", "last")
     for a in register["access"]:
         access_table.add_row(

@@ -20,7 +20,7 @@ from vigil.store import Store
 from vigil.store.schema import accounts, cases, items, media
 from vigil.workflow.audit import audit_log
 
-NOT_CONFIGURED = "not configured: set [privacy.legal_basis] in config.toml"
+NOT_CONFIGURED = "not configured"
 
 
 @dataclass(frozen=True, slots=True)
