@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from vigil.config import Config
 from vigil.core.model import Account, Item, utcnow
@@ -26,8 +26,12 @@ from vigil.privacy.vault import Vault
 
 @dataclass(slots=True)
 class _Pending:
+    """One batch's work: vault entries to seal, item references, and pseudonyms computed so far (the
+    memo lives only as long as the batch)."""
+
     vault: dict[str, dict[str, Any]]
     refs: set[tuple[str, str]]
+    memo: dict[tuple[str, str, str], str]
 
 
 class IdentityGuard:
@@ -70,9 +74,11 @@ class IdentityGuard:
 
     def protect(self, conn: Connection, batch: Sequence[Item]) -> list[Item]:
         """Pseudonymised copies of ``batch``; the clear values are sealed into the vault in ``conn``."""
-        pending = _Pending({}, set())
+        pending = _Pending({}, set(), {})
         out = [self._protect_item(item, pending) for item in batch]
-        if pending.vault:
+        known = self._known(conn, list(pending.vault))
+        fresh = {p: clear for p, clear in pending.vault.items() if p not in known}
+        if fresh:
             now = utcnow()
             rows = [
                 {
@@ -82,7 +88,7 @@ class IdentityGuard:
                     "ciphertext": self.vault.seal(p, clear),
                     "created_at": now,
                 }
-                for p, clear in pending.vault.items()
+                for p, clear in fresh.items()
             ]
             conn.execute(insert(conn, identity_vault).on_conflict_do_nothing(), rows)
         if pending.refs:
@@ -90,17 +96,42 @@ class IdentityGuard:
             conn.execute(insert(conn, identity_refs).on_conflict_do_nothing(), refs)
         return out
 
-    def _seal(self, pending: _Pending, item_id: str, kind: str, platform: str, value: str) -> str:
-        p = self.pseudonymiser.pseudonym(kind, value, platform)
+    @staticmethod
+    def _known(conn: Connection, pseudonyms: list[str], chunk: int = 500) -> set[str]:
+        """Pseudonyms already in the vault: those are not sealed (encrypted) again."""
+        found: set[str] = set()
+        for k in range(0, len(pseudonyms), chunk):
+            part = pseudonyms[k : k + chunk]
+            found.update(
+                conn.execute(
+                    select(identity_vault.c.pseudonym).where(identity_vault.c.pseudonym.in_(part))
+                ).scalars()
+            )
+        return found
+
+    def _pseudonym(self, pending: _Pending, kind: str, platform: str, value: str) -> str:
+        key = (kind, platform, value)
+        found = pending.memo.get(key)
+        if found is None:
+            found = pending.memo[key] = self.pseudonymiser.pseudonym(kind, value, platform)
+        return found
+
+    def _seal(
+        self, pending: _Pending, kind: str, platform: str, value: str, item_id: str | None = None
+    ) -> str:
+        """Pseudonym of ``value``, its clear value queued for the vault. ``item_id`` records that this item
+        refers to it (account-level pseudonyms are referred to by their ``accounts`` row instead)."""
+        p = self._pseudonym(pending, kind, platform, value)
         pending.vault.setdefault(p, {"kind": kind, "platform": platform, "value": value})
-        pending.refs.add((p, item_id))
+        if item_id is not None:
+            pending.refs.add((p, item_id))
         return p
 
-    def _account(self, acc: Account | None, item_id: str, pending: _Pending) -> Account | None:
+    def _account(self, acc: Account | None, pending: _Pending) -> Account | None:
         if acc is None or (acc.native_id and is_pseudonym(acc.native_id)):
             return acc
         clear_key = acc.key
-        key_p = self.pseudonymiser.pseudonym("account", clear_key)
+        key_p = self._pseudonym(pending, "account", "", clear_key)
         pending.vault.setdefault(
             key_p,
             {
@@ -112,11 +143,8 @@ class IdentityGuard:
                 "display_name": acc.display_name,
             },
         )
-        pending.refs.add((key_p, item_id))
-        handle = self._seal(pending, item_id, "handle", acc.platform, acc.handle) if acc.handle else None
-        name = (
-            self._seal(pending, item_id, "name", acc.platform, acc.display_name) if acc.display_name else None
-        )
+        handle = self._seal(pending, "handle", acc.platform, acc.handle) if acc.handle else None
+        name = self._seal(pending, "name", acc.platform, acc.display_name) if acc.display_name else None
         return Account(
             acc.platform, native_id=key_p, handle=handle, display_name=name, is_channel=acc.is_channel
         )
@@ -128,21 +156,21 @@ class IdentityGuard:
             kind = self.settings.meta_keys.get(str(key).lower())
             if kind and isinstance(value, str | int) and not isinstance(value, bool) and str(value):
                 text = str(value)
-                meta[key] = text if is_pseudonym(text) else self._seal(pending, item.id, kind, platform, text)
+                meta[key] = text if is_pseudonym(text) else self._seal(pending, kind, platform, text, item.id)
         forwarded = item.forwarded_from
         if forwarded and not is_pseudonym(forwarded.split(":", 1)[-1]):
             has_platform = ":" in forwarded and "://" not in forwarded
             clear_key = forwarded if has_platform else f"{platform}:{forwarded}"
-            forwarded = self.pseudonymiser.account_key(clear_key)
-            key_p = forwarded.split(":", 1)[1]
+            key_p = self._pseudonym(pending, "account", "", clear_key)
+            forwarded = f"{clear_key.split(':', 1)[0]}:{key_p}"
             pending.vault.setdefault(
                 key_p, {"kind": "account", "platform": platform, "value": clear_key, "handle": None}
             )
             pending.refs.add((key_p, item.id))
         return replace(
             item,
-            account=self._account(item.account, item.id, pending),
-            channel=self._account(item.channel, item.id, pending),
+            account=self._account(item.account, pending),
+            channel=self._account(item.channel, pending),
             forwarded_from=forwarded,
             meta=meta,
         )

@@ -23,6 +23,21 @@ _PROFILE = re.compile(
     r"(?:t\.me|telegram\.me|x\.com|twitter\.com|facebook\.com|instagram\.com|tiktok\.com|youtube\.com"
     r"|vk\.com|threads\.net|gab\.com|truthsocial\.com|rumble\.com)/@?([A-Za-z0-9_.-]{2,64})"
 )
+_PROFILE_HOSTS = (
+    "t.me/",
+    "telegram.me/",
+    "x.com/",
+    "twitter.com/",
+    "facebook.com/",
+    "instagram.com/",
+    "tiktok.com/",
+    "youtube.com/",
+    "vk.com/",
+    "threads.net/",
+    "gab.com/",
+    "truthsocial.com/",
+    "rumble.com/",
+)
 _PHONE = re.compile(r"(?<![\w+])(?:\+\d[\d\s().-]{6,20}\d|0\d(?:[\s.-]?\d){7,13})(?![\w])")
 _PHONE_DIGITS = (8, 15)
 
@@ -44,13 +59,15 @@ def find_identifiers(text: str) -> list[Found]:
             taken.append((start, end))
             found.append(Found(kind, start, end))
 
-    for m in _EMAIL.finditer(text):
+    has_at = "@" in text
+    for m in _EMAIL.finditer(text) if has_at else ():
         add("email", m.start(), m.end())
-    for m in _PROFILE.finditer(text):
+    lowered = text.lower() if "/" in text else ""
+    for m in _PROFILE.finditer(text) if any(h in lowered for h in _PROFILE_HOSTS) else ():
         add("profile", m.start(1), m.end(1))
-    for m in _HANDLE.finditer(text):
+    for m in _HANDLE.finditer(text) if has_at else ():
         add("handle", m.start() + 1, m.end())
-    for m in _PHONE.finditer(text):
+    for m in _PHONE.finditer(text) if any(c.isdigit() for c in text) else ():
         digits = sum(c.isdigit() for c in m.group())
         if _PHONE_DIGITS[0] <= digits <= _PHONE_DIGITS[1]:
             add("phone", m.start(), m.end())

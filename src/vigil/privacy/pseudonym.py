@@ -61,7 +61,7 @@ class Pseudonymiser:
         if tag is None:
             raise UsageError(f"unknown identifier kind {kind!r}; known: {', '.join(KIND_TAGS)}")
         body = f"{kind}\x1f{platform}\x1f{normalise(kind, value)}".encode("utf-8", "surrogatepass")
-        return f"ps{tag}_{hmac.new(self._key, body, hashlib.sha256).hexdigest()[:24]}"
+        return f"ps{tag}_{hmac.digest(self._key, body, hashlib.sha256).hex()[:24]}"
 
     def account_key(self, clear_key: str) -> str:
         """The stored key of an account: ``platform:<pseudonym of the whole clear key>``."""

@@ -202,8 +202,12 @@ def _run_orphans(
     used = exists().where(or_(items.c.account_key == accounts.c.key, items.c.channel_key == accounts.c.key))
     orphan_accounts = select(accounts.c.key).where(not_(used), not_(account_hold))
     stale_refs = not_(exists().where(items.c.id == identity_refs.c.item_id))
-    orphan_vault = select(identity_vault.c.pseudonym).where(
-        not_(exists().where(identity_refs.c.pseudonym == identity_vault.c.pseudonym))
+    p = identity_vault.c.pseudonym
+    named_by_account = exists().where(
+        or_(accounts.c.native_id == p, accounts.c.handle == p, accounts.c.display_name == p)
+    )
+    orphan_vault = select(p).where(
+        not_(exists().where(identity_refs.c.pseudonym == p)), not_(named_by_account)
     )
     orphan_media = select(media.c.sha256).where(not_(exists().where(item_media.c.sha256 == media.c.sha256)))
     out: dict[str, ClassResult] = {}

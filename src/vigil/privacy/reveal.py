@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from vigil.core.model import utcnow
 from vigil.errors import UsageError, VigilError
@@ -21,7 +21,7 @@ from vigil.privacy.pseudonym import is_pseudonym
 from vigil.privacy.settings import PrivacySettings
 from vigil.privacy.tables import identity_refs, identity_vault
 from vigil.store import Store
-from vigil.store.schema import cases
+from vigil.store.schema import accounts, cases, items
 from vigil.workflow.audit import append, append_in, audit_log
 
 REASON_CODES: dict[str, str] = {
@@ -140,14 +140,30 @@ def _refusal(
     if not is_pseudonym(pseudonym):
         return "not a pseudonym"
     with store.read() as conn:
-        item_id = conn.execute(select(cases.c.item_id).where(cases.c.id == case_id)).scalar()
-        if item_id is None:
-            return f"no case {case_id}"
-        linked = conn.execute(
-            select(identity_refs.c.pseudonym).where(
-                identity_refs.c.item_id == item_id, identity_refs.c.pseudonym == pseudonym
-            )
+        item = conn.execute(
+            select(items.c.id, items.c.account_key, items.c.channel_key)
+            .join(cases, cases.c.item_id == items.c.id)
+            .where(cases.c.id == case_id)
         ).first()
+        if item is None:
+            return f"no case {case_id}"
+        linked = (
+            conn.execute(
+                select(identity_refs.c.pseudonym).where(
+                    identity_refs.c.item_id == item.id, identity_refs.c.pseudonym == pseudonym
+                )
+            ).first()
+            or conn.execute(
+                select(accounts.c.key).where(
+                    accounts.c.key.in_([k for k in (item.account_key, item.channel_key) if k]),
+                    or_(
+                        accounts.c.native_id == pseudonym,
+                        accounts.c.handle == pseudonym,
+                        accounts.c.display_name == pseudonym,
+                    ),
+                )
+            ).first()
+        )
     if linked is None:
         return f"{pseudonym} is not part of case {case_id}"
     return ""
