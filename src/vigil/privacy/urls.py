@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from vigil.errors import UsageError
@@ -9,6 +10,8 @@ from vigil.errors import UsageError
 _TRACKING = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid", "igshid"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 MAX_URL = 8192
+_HOST = re.compile(r"[a-z0-9_](?:[a-z0-9_.-]{0,251}[a-z0-9_])?")
+_IPV6 = re.compile(r"[0-9a-f:.]{2,45}")
 
 
 def normalise_host(host: str) -> str:
@@ -38,6 +41,10 @@ def normalise_url(url: str) -> str:
     if scheme not in ("http", "https") or not parts.hostname:
         raise UsageError("expected an http(s) URL with a host")
     host = normalise_host(parts.hostname)
+    if ":" in host and _IPV6.fullmatch(host):
+        host = f"[{host}]"
+    elif not _HOST.fullmatch(host):
+        raise UsageError(f"not a valid host name: {parts.hostname!r}")
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~%") or "/"
     if len(path) > 1:
