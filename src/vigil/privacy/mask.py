@@ -38,7 +38,7 @@ _PROFILE_HOSTS = (
     "truthsocial.com/",
     "rumble.com/",
 )
-_PHONE = re.compile(r"(?<![\w+])(?:\+\d[\d\s().-]{6,20}\d|0\d(?:[\s.-]?\d){7,13})(?![\w])")
+_PHONE = re.compile(r"(?<![\w+\-./])(?:\+\d[\d\s().-]{6,20}\d|0\d(?:[\s.-]?\d){7,13})(?![\w])")
 _PHONE_DIGITS = (8, 15)
 
 
@@ -68,9 +68,9 @@ def find_identifiers(text: str) -> list[Found]:
     for m in _HANDLE.finditer(text) if has_at else ():
         add("handle", m.start() + 1, m.end())
     for m in _PHONE.finditer(text) if any(c.isdigit() for c in text) else ():
-        digits = sum(c.isdigit() for c in m.group())
-        if _PHONE_DIGITS[0] <= digits <= _PHONE_DIGITS[1]:
-            add("phone", m.start(), m.end())
+        end = _phone_end(text, m.start(), m.end())
+        if end:
+            add("phone", m.start(), end)
     return sorted(found, key=lambda f: f.start)
 
 
@@ -87,3 +87,20 @@ def mask_identifiers(text: str) -> str:
                 continue
             chars[i] = MASK
     return "".join(chars)
+
+
+def _phone_end(text: str, start: int, end: int) -> int:
+    """Where a phone number that the pattern over-reached ends: whole digit groups are dropped from the
+    right until it has at most 15 digits (e.g. a date written after it). 0 if it has fewer than 8."""
+    while True:
+        digits = sum(c.isdigit() for c in text[start:end])
+        if digits <= _PHONE_DIGITS[1]:
+            return end if digits >= _PHONE_DIGITS[0] else 0
+        cut = end - 1
+        while cut > start and text[cut].isdigit():
+            cut -= 1
+        while cut > start and not text[cut].isdigit():
+            cut -= 1
+        if cut <= start:
+            return 0
+        end = cut + 1
