@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from tests.privacy_helpers import make_item, open_case
+from vigil.config import Config
 from vigil.core.model import Media
 from vigil.errors import UsageError
 from vigil.privacy.submissions import submit, submitters
@@ -51,3 +54,27 @@ def test_bad_submissions_are_refused_and_nothing_is_stored(store: Store) -> None
         with pytest.raises(UsageError):
             submit(store, target, who, org)
     assert store.count("cases") == 0 and store.count("items") == 0
+
+
+def test_concurrent_submissions_from_separate_processes_make_one_case(
+    store: Store, config: Config, database_url: str
+) -> None:
+    """Separate Store objects (separate write locks, as separate processes have) race on one URL."""
+    stores = [Store.open(config, url=database_url) for _ in range(4)]
+    barrier = threading.Barrier(len(stores))
+    results: list[tuple[int, bool]] = []
+
+    def go(n: int) -> None:
+        barrier.wait()
+        results.append(submit(stores[n], "https://example.net/race", f"user{n}", "org"))
+
+    threads = [threading.Thread(target=go, args=(n,)) for n in range(len(stores))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    for s in stores:
+        s.close()
+    assert len(results) == 4 and len({case_id for case_id, _ in results}) == 1
+    assert sum(created for _, created in results) == 1
+    assert store.count("cases") == 1 and len(submitters(store, results[0][0])) == 4
