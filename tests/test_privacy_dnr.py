@@ -3,7 +3,10 @@ learns whom to contact and not why; the owner is notified; the audit log shows t
 
 from __future__ import annotations
 
+import json
+import threading
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -21,6 +24,7 @@ from vigil.privacy.deconfliction import (
     list_entries,
     pending_notifications,
 )
+from vigil.privacy.notify import deliver_webhook
 from vigil.store import Store
 from vigil.workflow import audit
 
@@ -115,3 +119,44 @@ def test_bad_entries_are_refused(store: Store) -> None:
         with pytest.raises(UsageError):
             add_entry(store, "olga", kind, value, reason, when)  # type: ignore[arg-type]
     assert list_entries(store, "olga", include_inactive=True) == []
+
+
+def test_owner_notifications_go_to_a_webhook(store: Store) -> None:
+    received: list[dict[str, object]] = []
+    statuses = [500, 200, 200]
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append(json.loads(body))
+            self.send_response(statuses.pop(0) if statuses else 200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        case_id = open_case(store, make_item(6, url="https://example.net/w"))
+        add_entry(store, "olga", "domain", "example.net", SECRET, _soon())  # type: ignore[arg-type]
+        with pytest.raises(DeconflictionBlocked):
+            deconfliction_hook(store, case_id, "decision", "proposed", "alex")
+        first = deliver_webhook(store, url)
+        assert first.delivered == 0 and first.failed[0]["error"] == "HTTP 500"
+        second = deliver_webhook(store, url)
+        assert second.delivered == 1 and deliver_webhook(store, url).delivered == 0
+        assert received[-1]["recipient"] == "olga" and received[-1]["case_id"] == case_id
+        assert all(SECRET not in json.dumps(r) for r in received)
+        # Blocked again: the owner hears of it again, with the count of attempts.
+        with pytest.raises(DeconflictionBlocked):
+            deconfliction_hook(store, case_id, "decision", "proposed", "alex")
+        unreachable = deliver_webhook(store, "http://127.0.0.1:9/none", timeout=2)
+        assert unreachable.delivered == 0 and len(unreachable.failed) == 1
+        assert deliver_webhook(store, url).delivered == 1 and received[-1]["attempts"] == 2
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

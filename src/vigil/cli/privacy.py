@@ -20,7 +20,7 @@ from vigil.cli.common import err, load_config, open_store, print_json
 from vigil.config import Config
 from vigil.core.registry import plugins
 from vigil.errors import UsageError
-from vigil.privacy import access, deconfliction, holds, retention, reveal, submissions
+from vigil.privacy import access, deconfliction, holds, notify, retention, reveal, submissions
 from vigil.privacy.register import NOT_CONFIGURED, processing_register
 from vigil.privacy.settings import PrivacySettings, RetentionPolicy
 
@@ -185,6 +185,24 @@ def dnr_check(case_id: int, actor: Actor = "") -> None:
     with open_store(load_config()) as store:
         blocks = deconfliction.check_case(store, case_id)
     print_json({"case_id": case_id, "blocked": bool(blocks), "contacts": sorted({b.contact for b in blocks})})
+
+
+@dnr_app.command("notify")
+def dnr_notify(
+    webhook: Annotated[
+        str | None, typer.Option("--webhook", help="URL (default: [privacy] notify_webhook).")
+    ] = None,
+) -> None:
+    """Send pending do-not-refer notifications to a webhook."""
+    config = load_config()
+    url = webhook or str(config.extra.get("privacy", {}).get("notify_webhook") or "")
+    if not url:
+        raise UsageError("no webhook: give --webhook or set [privacy] notify_webhook")
+    with open_store(config) as store:
+        result = notify.deliver_webhook(store, url, config.http_timeout)
+    print_json({"delivered": result.delivered, "failed": result.failed})
+    if result.failed:
+        raise typer.Exit(1)
 
 
 @report_app.command("processing")

@@ -314,6 +314,7 @@ def record_block(store: Store, case_id: int, actor: str, to_state: str, blocks: 
                         "last_at": now,
                         "actor": actor,
                         "read_at": None,
+                        "delivered_at": None,
                     },
                 )
             )

@@ -91,6 +91,7 @@ notifications = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_at", UTCDateTime, nullable=False),
     Column("read_at", UTCDateTime),
+    Column("delivered_at", UTCDateTime),
     UniqueConstraint("recipient", "kind", "case_id", "entry_id", name="uq_notifications_once"),
 )
 

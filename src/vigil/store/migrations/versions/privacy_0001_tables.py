@@ -78,6 +78,7 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.Column("last_at", UTCDateTime, nullable=False),
         sa.Column("read_at", UTCDateTime),
+        sa.Column("delivered_at", UTCDateTime),
         sa.UniqueConstraint("recipient", "kind", "case_id", "entry_id", name="uq_notifications_once"),
     )
     op.create_table(
