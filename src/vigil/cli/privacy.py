@@ -210,8 +210,9 @@ def report_processing(as_json: AsJson = False) -> None:
     """What personal data vigil holds, per class: counts, retention, legal basis, and who accessed what."""
     config = load_config()
     with open_store(config) as store:
+        counts = {h.data_class: h.count for h in _hooks(config) if callable(getattr(h, "count", None))}
         register = processing_register(
-            store, PrivacySettings.from_config(config), RetentionPolicy.from_config(config)
+            store, PrivacySettings.from_config(config), RetentionPolicy.from_config(config), counts
         )
     if as_json:
         print_json(register)
