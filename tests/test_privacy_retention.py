@@ -151,3 +151,16 @@ def test_cli_retention_run_with_moved_clock(
         assert bad.exit_code != 0 and "ISO 8601" in str(bad.exception)
     finally:
         cli_store.close()
+
+
+def test_an_evidence_hold_also_keeps_the_case(store: Store) -> None:
+    from vigil.evidence.retention import place_hold, release_hold
+
+    now = utcnow()
+    case_id = open_case(store, make_item(6), "dismissed")
+    set_state(store, case_id, "dismissed", now - timedelta(days=400))
+    hold_id = place_hold(store, "ivy", "proceedings REF-5", case_id=case_id)
+    report = run_retention(store, RetentionPolicy(), now=now)
+    assert report.classes["dismissed_cases"].held == 1 and store.get_case(case_id) is not None
+    release_hold(store, hold_id, "ivy")
+    assert run_retention(store, RetentionPolicy(), now=now).classes["dismissed_cases"].deleted == 1

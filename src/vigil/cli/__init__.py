@@ -13,7 +13,13 @@ import typer
 
 from vigil.errors import UsageError, VigilError
 
-COMMANDS = ("vigil.cli.scan", "vigil.cli.privacy")
+COMMANDS = (
+    "vigil.cli.scan",
+    "vigil.cli.evidence",
+    "vigil.cli.referral",
+    "vigil.cli.report",
+    "vigil.cli.privacy",
+)
 
 app = typer.Typer(
     name="vigil",

@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from vigil.cli.common import err, load_config, open_store, print_json
+from vigil.cli.report import report_app  # `vigil report` is shared with the referral reports
 from vigil.config import Config
 from vigil.core.registry import plugins
 from vigil.errors import UsageError
@@ -34,7 +35,6 @@ hold_app = typer.Typer(
 dnr_app = typer.Typer(
     help="The do-not-refer list checked before any referral, notice or order.", no_args_is_help=True
 )
-report_app = typer.Typer(help="Reports for the data-protection officer.", no_args_is_help=True)
 privacy_app = typer.Typer(help="Grant or revoke the right to reveal identities.", no_args_is_help=True)
 
 Actor = Annotated[str, typer.Option("--actor", help="Who does this (default: the login name).")]
@@ -303,7 +303,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(retention_app, name="retention")
     app.add_typer(hold_app, name="hold")
     app.add_typer(dnr_app, name="dnr")
-    app.add_typer(report_app, name="report")
     app.add_typer(privacy_app, name="privacy")
     app.command("reveal")(reveal_cmd)
     app.command("submit")(submit_cmd)

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, String, and_, cast, exists, or_, select, u
 
 from vigil.core.model import utcnow
 from vigil.errors import UsageError
+from vigil.evidence.tables import evidence_holds
 from vigil.privacy.access import ADMIN, PermissionDenied
 from vigil.privacy.identities import IdentityGuard
 from vigil.privacy.tables import legal_holds
@@ -139,16 +140,23 @@ def item_held() -> ColumnElement[bool]:
         legal_holds.c.target_type == "case",
         legal_holds.c.target_id == _as_text(cases.c.id),
     )
+    evidence_hold = exists().where(
+        cases.c.item_id == items.c.id,
+        evidence_holds.c.case_id == cases.c.id,
+        evidence_holds.c.released_at.is_(None),
+    )
     return or_(
         _active("item", items.c.id),
         _active("account", items.c.account_key),
         _active("account", items.c.channel_key),
         case_held,
+        evidence_hold,
     )
 
 
 def case_held() -> ColumnElement[bool]:
-    """True for a ``cases`` row under a hold (itself, its item, the item's account or channel)."""
+    """True for a ``cases`` row under a hold (itself, its item, the item's account or channel), or under
+    an evidence hold placed through ``vigil evidence hold``."""
     item_side = exists().where(
         and_(items.c.id == cases.c.item_id),
         or_(
@@ -157,7 +165,10 @@ def case_held() -> ColumnElement[bool]:
             _active("account", items.c.channel_key),
         ),
     )
-    return or_(_active("case", _as_text(cases.c.id)), item_side)
+    evidence_hold = exists().where(
+        evidence_holds.c.case_id == cases.c.id, evidence_holds.c.released_at.is_(None)
+    )
+    return or_(_active("case", _as_text(cases.c.id)), item_side, evidence_hold)
 
 
 def _as_text(column: Any) -> Any:
