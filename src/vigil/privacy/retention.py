@@ -234,6 +234,10 @@ def _run_orphans(
             )
 
         out[name] = _batches(store, query, key, policy.batch_size, dry_run, remove, audit)
+    if not dry_run and out["accounts"].deleted:
+        # This process's store remembers which accounts it has written; forget them, as some are gone.
+        # (Other processes' stores keep their memory: see docs/privacy.md, "Limits".)
+        store._known_accounts.clear()
     if not dry_run and media_dir is not None:
         sink = MediaSink(media_dir)
         for sha in out["media"].ids:
