@@ -18,6 +18,10 @@ COMMANDS = (
     "vigil.cli.evidence",
     "vigil.cli.referral",
     "vigil.cli.report",
+    "vigil.cli.serve",
+    "vigil.cli.users",
+    "vigil.cli.audit",
+    "vigil.cli.graph",
     "vigil.cli.privacy",
 )
 
