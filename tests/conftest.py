@@ -86,6 +86,7 @@ def store(request: pytest.FixtureRequest, config: Config) -> Iterator[Store]:
     else:
         pg: Store = request.getfixturevalue("pg_store_session")
         _truncate_all(pg)
+        pg._known_accounts.clear()  # the store's memory of written accounts went with the tables
         yield pg
 
 

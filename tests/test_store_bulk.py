@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from sqlalchemy import select
 
 from vigil.core.model import Account, Item, Origin, make_item_id
+from vigil.privacy.identities import IdentityGuard
 from vigil.store import Store
 from vigil.store.schema import items
 
@@ -32,7 +33,12 @@ def test_round_trip_and_date_comparisons(store: Store) -> None:
     assert got is not None
     assert got.published == datetime(2026, 11, 1, 10, 30, 15, 123456, tzinfo=UTC)
     assert got.meta == first.meta and got.links == first.links
-    assert got.account == first.account and got.origin is not None and got.origin.location == "line 1"
+    # Identities are pseudonymised by default (vigil.privacy): the account comes back as its pseudonyms.
+    guard = store.identities
+    assert isinstance(guard, IdentityGuard) and got.account is not None and first.account is not None
+    assert got.account.key == guard.account_key(first.account.key)
+    assert got.account.handle == guard.handle("t", "someone")
+    assert got.origin is not None and got.origin.location == "line 1"
     none_date = store.get_item(_item(3).id)
     assert none_date is not None and none_date.published is None
     with store.read() as conn:

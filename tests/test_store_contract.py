@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from vigil.core.model import Account, Case, Item, Media, Origin, Quarantined, Reason, Signal, make_item_id
+from vigil.privacy.identities import IdentityGuard
 from vigil.store import Store
 
 
@@ -34,7 +35,10 @@ def test_items_round_trip_and_idempotent(store: Store) -> None:
     assert got.text == batch[7].text
     assert got.published == batch[7].published
     assert got.meta == {"k": 7, "nested": {"a": [1, 2]}}
-    assert got.account is not None and got.account.handle == "user1"
+    # Identities are pseudonymised by default (vigil.privacy): the handle comes back as its pseudonym.
+    assert isinstance(store.identities, IdentityGuard)
+    assert got.account is not None and got.account.handle == store.identities.handle("test", "user1")
+    assert got.account.handle != "user1"
     assert got.links == ["https://example.org/7"]
 
 

@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "vigil.cli.users": ("user",),
     "vigil.cli.audit": ("audit",),
     "vigil.cli.graph": ("graph",),
+    "vigil.cli.privacy": ("retention", "hold", "dnr", "privacy", "reveal", "submit", "report"),
 }
 
 

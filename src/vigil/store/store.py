@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -45,9 +45,17 @@ from vigil.store.schema import (
 )
 
 
+class IdentityGuard(Protocol):
+    """Called by ``add_items`` inside its write transaction: returns the items as they are to be stored
+    (e.g. with pseudonymised accounts) and may write side tables (the identity vault) in ``conn``."""
+
+    def protect(self, conn: Connection, batch: Sequence[Item]) -> list[Item]: ...
+
+
 class Store:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, identities: IdentityGuard | None = None) -> None:
         self.engine = engine
+        self.identities = identities
         self._write_lock = threading.Lock()
         # Account keys this process has stored already: skips re-inserting them on every batch.
         self._known_accounts: set[str] = set()
@@ -58,7 +66,7 @@ class Store:
         engine = make_engine(url or config.resolved_database_url)
         if migrate_schema:
             migrate.upgrade(engine)
-        return cls(engine)
+        return cls(engine, _default_identities(config))
 
     @property
     def dialect(self) -> str:
@@ -92,15 +100,17 @@ class Store:
         unique: dict[str, Item] = {}
         for item in batch:
             unique.setdefault(item.id, item)
-        rows = [_item_row(item, now) for item in unique.values()]
         known = self._known_accounts
-        account_rows = {
-            acc.key: _account_row(acc, now)
-            for item in unique.values()
-            for acc in (item.account, item.channel)
-            if acc and acc.key not in known
-        }
         with self.write() as conn:
+            if self.identities is not None:
+                unique = {item.id: item for item in self.identities.protect(conn, list(unique.values()))}
+            rows = [_item_row(item, now) for item in unique.values()]
+            account_rows = {
+                acc.key: _account_row(acc, now)
+                for item in unique.values()
+                for acc in (item.account, item.channel)
+                if acc and acc.key not in known
+            }
             if account_rows:
                 insert_new(conn, accounts, list(account_rows.values()), "key")
             new_set = set(insert_new(conn, items, rows, "id"))
@@ -293,6 +303,13 @@ class Store:
                     target=target, started_at=started, finished_at=utcnow(), summary=summary
                 )
             )
+
+
+def _default_identities(config: Config) -> IdentityGuard | None:
+    """Pseudonymised identities by default (``[privacy] pseudonymise = false`` switches it off)."""
+    from vigil.privacy.identities import guard_from_config  # the privacy package builds on the store
+
+    return guard_from_config(config)
 
 
 def _item_row(item: Item, now: Any) -> dict[str, Any]:
