@@ -13,7 +13,13 @@ import typer
 
 from vigil.errors import UsageError, VigilError
 
-COMMANDS = ("vigil.cli.scan",)
+COMMANDS = (
+    "vigil.cli.scan",
+    "vigil.cli.crawl",
+    "vigil.cli.watch",
+    "vigil.cli.mirrors",
+    "vigil.cli.worker",
+)
 
 app = typer.Typer(
     name="vigil",
