@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.webserver import LocalWeb, Reply, html, not_found, redirect, serve
 from vigil.config import Config
 from vigil.core.pipeline import Pipeline
 from vigil.crawl.crawler import Crawler, CrawlSettings
@@ -18,7 +19,6 @@ from vigil.crawl.fetch import FetchSettings
 from vigil.crawl.netguard import StaticResolver, refusal
 from vigil.store import Store
 from vigil.store.schema import items
-from tests.webserver import LocalWeb, Reply, html, not_found, redirect, serve
 
 N = 500
 HOSTS = ("site.test", "bit.ly", "tinyurl.com", "mediafire.com", "pastebin.com")
@@ -130,11 +130,12 @@ def test_crawl_500_pages(home: Path, store: Store) -> None:
     names = {m.url: m for m in page10.media}
     locker = names[web.url("mediafire.com", "/file/report.pdf")]
     assert locker.mime == "application/pdf" and locker.size == len(LOCKER_BYTES)
-    assert (config.media_dir / locker.sha256[:2] / locker.sha256[2:4] / locker.sha256).read_bytes() == LOCKER_BYTES
+    assert (
+        config.media_dir / locker.sha256[:2] / locker.sha256[2:4] / locker.sha256
+    ).read_bytes() == LOCKER_BYTES
     assert names[web.url("pastebin.com", "/raw/abc")].kind == "document"
     assert summary.media == 3
     assert "Neutral placeholder text number 10" in page10.text
-
 
 
 def crawler_ids(store: Store) -> list[tuple[str, str]]:
@@ -233,7 +234,9 @@ def test_limits_time_out_size_and_content_type(home: Path) -> None:
 
     def route(host: str, path: str, headers: dict[str, str]) -> Reply:
         if path == "/":
-            return html('<a href="/big">a</a> <a href="/pic">b</a> <a href="/slow">c</a> <a href="/loop">d</a>')
+            return html(
+                '<a href="/big">a</a> <a href="/pic">b</a> <a href="/slow">c</a> <a href="/loop">d</a>'
+            )
         if path == "/big":
             return html("x" * 200_000)
         if path == "/pic":

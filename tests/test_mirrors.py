@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.webserver import LocalWeb, Reply, html, not_found
 from vigil.config import Config
 from vigil.core.pipeline import Pipeline
 from vigil.crawl.crawler import Crawler, CrawlSettings
@@ -14,7 +15,6 @@ from vigil.mirrors.check import check_crawl, list_links
 from vigil.mirrors.compare import compare
 from vigil.mirrors.fingerprint import Fingerprint, trackers
 from vigil.store import Store
-from tests.webserver import LocalWeb, Reply, html, not_found
 
 ICON = b"\x00\x00\x01\x00" + b"outlet-icon" * 20
 OTHER_ICON = b"\x00\x00\x01\x00" + b"other-icon" * 20
@@ -62,7 +62,9 @@ def route(host: str, path: str, headers: dict[str, str]) -> Reply:
 
 
 def crawl(config: Config, store: Store, web: LocalWeb, host: str, outlet: str | None = None) -> list:
-    resolver = StaticResolver(dict.fromkeys(("outlet.test", "www.mirror-copy.test", "recipes.test"), "127.0.0.1"))
+    resolver = StaticResolver(
+        dict.fromkeys(("outlet.test", "www.mirror-copy.test", "recipes.test"), "127.0.0.1")
+    )
     pipeline = Pipeline(store, [])
     crawler = Crawler(
         config,
@@ -89,7 +91,10 @@ def test_copy_under_another_name_is_a_probable_mirror(home: Path, store: Store) 
     kinds = {e["kind"] for e in link.evidence}
     assert {"template", "trackers", "favicon", "media"} <= kinds
     trackers_ev = next(e for e in link.evidence if e["kind"] == "trackers")
-    assert "google-tag:G-TEST12345" in trackers_ev["detail"] and "yandex-metrika:98765432" in trackers_ev["detail"]
+    assert (
+        "google-tag:G-TEST12345" in trackers_ev["detail"]
+        and "yandex-metrika:98765432" in trackers_ev["detail"]
+    )
     assert link.score >= 0.8
     case = store.get_case(link.case_id) if link.case_id else None
     assert case is not None and case.item_id == link.item_id

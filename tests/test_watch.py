@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
+from tests.webserver import Reply, serve
 from vigil.config import Config
 from vigil.core.model import utcnow
 from vigil.crawl.netguard import StaticResolver
@@ -26,7 +27,6 @@ from vigil.watch.registry import add_source, backoff_s, get_source, source_healt
 from vigil.watch.runner import WatchRunner
 from vigil.watch.tables import watch_sources
 from vigil.workflow.audit import verify
-from tests.webserver import Reply, serve
 
 DETECTOR = WatchlistDetector(terms={"flagged-term": 1.0})
 RESOLVER = StaticResolver({"feeds.test": "127.0.0.1"})
@@ -143,11 +143,21 @@ def test_serve_stops_on_sigterm(home: Path, tmp_path: Path) -> None:
     env = {**os.environ, "VIGIL_HOME": str(home)}
     env.pop("VIGIL_DATABASE_URL", None)
     vigil = [sys.executable, "-m", "vigil"]
-    added = subprocess.run([*vigil, "watch", "add", "folder", str(export), "--name", "ex"], env=env,
-                           capture_output=True, text=True, timeout=60)
+    added = subprocess.run(
+        [*vigil, "watch", "add", "folder", str(export), "--name", "ex"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert added.returncode == 0, added.stderr
-    proc = subprocess.Popen([*vigil, "watch", "serve", "--poll", "0.2"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*vigil, "watch", "serve", "--poll", "0.2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         store = Store.open(Config.load(home))
         deadline = time.monotonic() + 60
@@ -163,8 +173,9 @@ def test_serve_stops_on_sigterm(home: Path, tmp_path: Path) -> None:
     assert proc.returncode == 0, errs
     assert "stopped after 1 source runs" in errs
     assert json.loads(out.splitlines()[0])["new_items"] == 1
-    listed = subprocess.run([*vigil, "watch", "list", "--health"], env=env, capture_output=True, text=True,
-                            timeout=60)
+    listed = subprocess.run(
+        [*vigil, "watch", "list", "--health"], env=env, capture_output=True, text=True, timeout=60
+    )
     row = json.loads(listed.stdout)
     assert row["name"] == "ex" and row["health"] == "ok" and row["items_total"] == 1
     store.close()

@@ -6,6 +6,7 @@ Every request is logged as (host, path, headers) so that tests can check what wa
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -50,10 +51,9 @@ def serve(route: Route) -> Iterator[LocalWeb]:
                 self.send_header(key, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            try:
+            # the client may stop reading (a size limit, a time-out): that is what the test wants
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client stopped reading (a size limit, a time-out): what the test wants
 
         def log_message(self, format: str, *args: object) -> None:
             pass

@@ -9,12 +9,12 @@ import typer
 from vigil.cli.common import RichProgress, err, load_config, open_store, print_json
 from vigil.config import Config
 from vigil.core.pipeline import Pipeline
-from vigil.crawl.crawler import Crawler, CrawlSettings
+from vigil.crawl.crawler import Crawler, CrawlSettings, CrawlSummary
 from vigil.crawl.fetch import FetchSettings
 from vigil.crawl.netguard import StaticResolver
 from vigil.detect import load_detectors
-from vigil.errors import UsageError
-from vigil.mirrors.check import check_crawl
+from vigil.errors import UsageError, VigilError
+from vigil.mirrors.check import MirrorLink, check_crawl
 from vigil.runtime.queue import close_sink, open_sink
 from vigil.workflow.audit import append
 
@@ -70,7 +70,9 @@ def crawl(
         sink = open_sink(config, store, detectors)
         try:
             with RichProgress(total=max_pages, label="pages") as progress:
-                crawler = Crawler(config, sink, settings, resolver_from(config, resolve or []), None, progress)
+                crawler = Crawler(
+                    config, sink, settings, resolver_from(config, resolve or []), None, progress
+                )
                 summary = crawler.run([url])
         finally:
             close_sink(sink)
@@ -78,10 +80,18 @@ def crawl(
     out = {**summary.to_dict(), "mirrors": [link.to_dict() for link in links]}
     if as_json:
         print_json(out)
-        return
+    else:
+        _print_summary(summary, links)
+    if summary.pages == 0:
+        reason = summary.errors[0]["reason"] if summary.errors else "nothing in scope"
+        raise VigilError(f"no page crawled: {reason}")
+
+
+def _print_summary(summary: CrawlSummary, links: list[MirrorLink]) -> None:
     err.print(
         f"[bold]{summary.pages}[/] pages ([green]{summary.new_items} new[/]), {summary.media} media, "
-        f"{summary.expanded} short links expanded, [yellow]{summary.robots_excluded} excluded by robots.txt[/], "
+        f"{summary.expanded} short links expanded, "
+        f"[yellow]{summary.robots_excluded} excluded by robots.txt[/], "
         f"[red]{summary.refused} refused[/], {summary.cases} cases"
     )
     for link in links:

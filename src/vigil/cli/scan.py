@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from vigil.cli.common import RichProgress, err, load_config, open_store, print_json
-from vigil.core.scan import Scanner, ScanSummary
 from vigil.core.detector import Detector
 from vigil.core.pipeline import Pipeline
+from vigil.core.scan import Scanner, ScanSummary
 from vigil.detect import load_detectors
 from vigil.errors import UsageError
 from vigil.runtime.queue import close_sink

@@ -138,9 +138,7 @@ class Crawler:
         async with Fetcher(self.config, self.settings.fetch, self.resolver) as fetcher:
             self.fetcher = fetcher
             self.robots = RobotsCache(fetcher, self.config.user_agent)
-            workers = [
-                asyncio.create_task(self._worker(queue)) for _ in range(max(1, self.settings.workers))
-            ]
+            workers = [asyncio.create_task(self._worker(queue)) for _ in range(max(1, self.settings.workers))]
             await queue.join()
             for task in workers:
                 task.cancel()
@@ -177,7 +175,9 @@ class Crawler:
         self.summary.robots_excluded += 1
         return False
 
-    async def _ingest(self, url: str, got: Fetched, depth: int, queue: asyncio.Queue[tuple[str, int]]) -> None:
+    async def _ingest(
+        self, url: str, got: Fetched, depth: int, queue: asyncio.Queue[tuple[str, int]]
+    ) -> None:
         final = canonical_url(got.final_url) or got.final_url
         if final in self._claimed:
             self.summary.skipped += 1  # reached twice through redirects
@@ -273,8 +273,16 @@ class Crawler:
         self.summary.expanded += 1
         end = canonical_url(got.final_url) if got.final_url else None
         end_kind = self.registry.kind(_host(end)) if end else None
-        outlinks.append({"url": link, "kind": "shortener", "final": end, "final_kind": end_kind,
-                         "chain": got.redirects, "error": got.error})
+        outlinks.append(
+            {
+                "url": link,
+                "kind": "shortener",
+                "final": end,
+                "final_kind": end_kind,
+                "chain": got.redirects,
+                "error": got.error,
+            }
+        )
         if not got.ok or end is None:
             self._note_failure(got)
             return

@@ -4,6 +4,7 @@ time-outs, a size limit and a content-type check. Failures come back as a reason
 from __future__ import annotations
 
 import codecs
+import contextlib
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -93,9 +94,12 @@ class Fetcher:
         for _hop in range(self.settings.max_redirects + 1):
             try:
                 host = httpx.URL(current).host
-                async with self.limiter.slot(host), self.client.stream(
-                    "GET", current, headers=headers if not result.redirects else None
-                ) as response:
+                async with (
+                    self.limiter.slot(host),
+                    self.client.stream(
+                        "GET", current, headers=headers if not result.redirects else None
+                    ) as response,
+                ):
                     result.final_url = current
                     result.status = response.status_code
                     result.address = response.extensions.get("vigil_address")
@@ -154,10 +158,8 @@ def content_type(header: str | None) -> tuple[str, str]:
     for param in params.split(";"):
         key, _, value = param.partition("=")
         if key.strip().lower() == "charset":
-            try:
+            with contextlib.suppress(LookupError):
                 charset = codecs.lookup(value.strip().strip('"')).name
-            except LookupError:
-                pass
     return mime.strip().lower(), charset
 
 

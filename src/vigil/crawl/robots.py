@@ -37,9 +37,9 @@ class RobotsCache:
         if got.ok:
             rp.parse(got.body.decode("utf-8", "replace").splitlines())
         elif 400 <= got.status < 500 or got.blocked:
-            rp.allow_all = True  # blocked: the guard refuses the pages too, and says so
+            rp.parse([])  # allows all. Blocked: the guard refuses the pages too, and says so
         else:
-            rp.disallow_all = True
+            rp.parse(["User-agent: *", "Disallow: /"])
         delay = rp.crawl_delay(self.agent)
         if delay:
             self.fetcher.limiter.set_delay(httpx.URL(url).host, float(delay))

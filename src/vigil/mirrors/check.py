@@ -45,7 +45,8 @@ def fingerprint_of(seen: SiteSeen) -> Fingerprint:
 
 
 def save_fingerprint(store: Store, fp: Fingerprint, outlet: str | None = None) -> None:
-    """Store a site's fingerprint; ``outlet`` marks it as a known outlet's (kept when later crawls omit it)."""
+    """Store a site's fingerprint; ``outlet`` marks it as a known outlet's (kept when a later crawl omits
+    it)."""
     now = utcnow()
     with store.write() as conn:
         old = conn.execute(
@@ -85,7 +86,13 @@ def match_outlets(store: Store, fp: Fingerprint) -> list[tuple[str, Fingerprint,
 
 
 def link_mirror(
-    store: Store, pipeline: Pipeline, fp: Fingerprint, page: Item, outlet: str, known: Fingerprint, match: Match
+    store: Store,
+    pipeline: Pipeline,
+    fp: Fingerprint,
+    page: Item,
+    outlet: str,
+    known: Fingerprint,
+    match: Match,
 ) -> MirrorLink | None:
     """Record the link and open a case on ``page`` (stored first if need be). None if already linked."""
     evidence = [e.to_dict() for e in match.evidence]
@@ -128,7 +135,13 @@ def list_links(store: Store) -> list[MirrorLink]:
         rows = conn.execute(select(mirror_links).order_by(mirror_links.c.id)).mappings().all()
     return [
         MirrorLink(
-            r["domain"], r["outlet"], r["outlet_domain"], r["score"], r["evidence"], r["item_id"], r["case_id"]
+            r["domain"],
+            r["outlet"],
+            r["outlet_domain"],
+            r["score"],
+            r["evidence"],
+            r["item_id"],
+            r["case_id"],
         )
         for r in rows
     ]

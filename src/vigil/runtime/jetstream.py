@@ -95,7 +95,8 @@ class JetStreamPublisher:
     def close(self) -> None:
         with self._lock:
             if self._nc is not None:
-                self._loop.run_until_complete(self._nc.drain())
+                self._loop.run_until_complete(self._nc.flush())
+                self._loop.run_until_complete(self._nc.close())
             self._loop.close()
 
 
@@ -173,5 +174,7 @@ async def run_worker(
             if on_batch:
                 on_batch(stats)
     finally:
-        await nc.drain()
+        # Every message handled has been acknowledged (ack_sync); the rest are redelivered. Nothing to
+        # drain, and draining a pull subscription can wait out its whole time-out.
+        await nc.close()
     return stats

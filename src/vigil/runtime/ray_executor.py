@@ -46,7 +46,7 @@ class RayPipeline(Pipeline):
             )
         self.chunk = max(1, chunk)
         self._remote = ray.remote(_detect_chunk)
-        self._detectors_ref = ray.put(list(detectors))
+        self._detectors_ref: Any = ray.put(list(detectors))
 
     def detect(self, batch: Sequence[Item]) -> list[Signal]:
         chunks = [list(batch[i : i + self.chunk]) for i in range(0, len(batch), self.chunk)]

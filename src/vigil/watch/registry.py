@@ -94,7 +94,8 @@ def add_source(
     }
     try:
         with store.write() as conn:
-            source_id = conn.execute(watch_sources.insert().values(row)).inserted_primary_key[0]
+            inserted = conn.execute(watch_sources.insert().values(row)).inserted_primary_key
+            source_id = inserted[0] if inserted else None
             append_in(conn, actor, "watch.add", "watch_source", name, {"kind": kind, "target": target})
             if robots_override:
                 append_in(
