@@ -162,8 +162,7 @@ async def run_worker(
             result = await asyncio.to_thread(pipeline.process, items)
             if pause_before_ack:
                 await asyncio.sleep(pause_before_ack)
-            for msg in msgs:
-                await msg.ack_sync()
+            await asyncio.gather(*(msg.ack_sync() for msg in msgs))
             stats.batches += 1
             stats.messages += len(msgs)
             stats.bad += len(bad)
