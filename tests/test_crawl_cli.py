@@ -8,11 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from vigil.config import Config
-from vigil.store import Store
-from vigil.workflow.audit import verify
 from tests.test_mirrors import route
 from tests.webserver import serve
+from vigil.config import Config
+from vigil.mirrors.check import list_links
+from vigil.store import Store
+from vigil.workflow.audit import verify
 
 RESOLVE = [f"--resolve={h}=127.0.0.1" for h in ("outlet.test", "www.mirror-copy.test")]
 
@@ -50,9 +51,8 @@ def test_crawl_outlet_then_its_mirror(home: Path) -> None:
     assert first["pages"] == 6 and first["mirrors"] == []
     assert second["pages"] == 4 and second["robots_override"] == "test of the override"
     assert [(m["domain"], m["outlet"]) for m in second["mirrors"]] == [("mirror-copy.test", "Amaq")]
-    listed = vigil(home, "mirrors", "list")
-    assert [json.loads(line)["outlet_domain"] for line in listed.stdout.splitlines()] == ["outlet.test"]
     store = Store.open(Config.load(home))
+    assert [link.outlet_domain for link in list_links(store)] == ["outlet.test"]
     entries = verify(store)
     assert entries.ok and entries.entries == 1  # the robots.txt override, with its reason
     assert store.count("cases") == 1
