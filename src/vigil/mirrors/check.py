@@ -15,6 +15,7 @@ from vigil.mirrors.compare import Match, compare
 from vigil.mirrors.fingerprint import Fingerprint, build
 from vigil.mirrors.tables import mirror_links, site_fingerprints
 from vigil.store import Store
+from vigil.store.schema import cases
 
 
 @dataclass(slots=True)
@@ -171,7 +172,5 @@ def check_crawl(
 
 
 def _case_of(store: Store, item_id: str) -> int | None:
-    from vigil.store.schema import cases
-
     with store.read() as conn:
         return conn.execute(select(cases.c.id).where(cases.c.item_id == item_id)).scalar()

@@ -24,6 +24,7 @@ from vigil.crawl.crawler import Crawler, CrawlSettings
 from vigil.crawl.fetch import Fetcher, FetchSettings
 from vigil.crawl.netguard import Resolver
 from vigil.errors import VigilError
+from vigil.mirrors.check import check_crawl
 from vigil.sources.fetch import is_url
 from vigil.store import Store
 from vigil.watch.registry import WatchSource, due_sources, next_due, record_failure, record_success
@@ -135,8 +136,6 @@ class WatchRunner:
         return {**state, **got.validators}
 
     def _crawl(self, source: WatchSource, result: RunResult) -> dict[str, Any]:
-        from vigil.mirrors.check import check_crawl
-
         opts = source.options
         settings = CrawlSettings(
             max_pages=int(opts.get("max_pages", 50)),
