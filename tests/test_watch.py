@@ -205,3 +205,35 @@ def test_new_post_becomes_a_case_within_60s_at_the_default_schedule(home: Path) 
     assert store.count("cases") == 1
     assert latency < 60
     store.close()
+
+
+def test_site_source_is_crawled_and_checked_for_mirrors(home: Path, store: Store) -> None:
+    from tests.test_mirrors import crawl as crawl_outlet
+    from tests.test_mirrors import route
+
+    config = Config.load(home, allow_private_addresses=True)
+    with serve(route) as web:
+        crawl_outlet(config, store, web, "outlet.test", outlet="Amaq")
+        add_source(
+            store,
+            "copy",
+            "site",
+            web.url("www.mirror-copy.test"),
+            options={"max_pages": 5, "delay": 0},
+            robots_override="a test of the override",
+        )
+        add_source(store, "dead", "site", web.url("nowhere.test"))
+        runner = WatchRunner(
+            config,
+            store,
+            [DETECTOR],
+            resolver=StaticResolver(dict.fromkeys(("www.mirror-copy.test", "nowhere.test"), "127.0.0.1")),
+        )
+        results = {r.source: r for r in runner.run_due()}
+        robots_asked = [p for h, p, _ in web.log if h == "www.mirror-copy.test" and p == "/robots.txt"]
+    assert results["copy"].ok and results["copy"].items == 5  # home + 5 links at depth 1, capped at 5
+    assert results["copy"].cases == 1  # the probable-mirror case
+    assert robots_asked == []  # overridden, with its reason
+    assert not results["dead"].ok and "HTTP 404" in (results["dead"].error or "")
+    (case,) = store.list_cases()
+    assert case.title == "probable mirror of Amaq (outlet.test) on mirror-copy.test"
