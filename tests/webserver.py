@@ -7,6 +7,7 @@ Every request is logged as (host, path, headers) so that tests can check what wa
 from __future__ import annotations
 
 import contextlib
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,7 +31,7 @@ class LocalWeb:
 
 
 @contextmanager
-def serve(route: Route) -> Iterator[LocalWeb]:
+def serve(route: Route, tls: ssl.SSLContext | None = None) -> Iterator[LocalWeb]:
     lock = threading.Lock()
     web = LocalWeb(0)
 
@@ -59,6 +60,8 @@ def serve(route: Route) -> Iterator[LocalWeb]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     web.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -31,6 +31,8 @@ class Config:
     #: Non-global networks allowed even when private addresses are not (e.g. "127.0.0.1/32").
     allowed_networks: tuple[str, ...] = ()
     http_timeout: float = 20.0
+    #: PEM file of CA certificates to trust instead of the system's (e.g. an internal CA).
+    ca_bundle: str = ""
     user_agent: str = "vigil/0.1 (+https://github.com/vigil-project/vigil)"
     # Queue between ingestion and detection: "" runs detection in-process; "nats://host:4222" uses
     # NATS JetStream (stream ``queue_stream``; ``vigil worker`` processes it).

@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import hashlib
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,8 +68,11 @@ class Fetcher:
         self.config = config
         self.settings = settings or FetchSettings(timeout=config.http_timeout)
         self.limiter = HostLimiter(self.settings.concurrency, self.settings.delay)
+        verify: ssl.SSLContext | bool = True
+        if config.ca_bundle:
+            verify = ssl.create_default_context(cafile=config.ca_bundle)
         self.client = httpx.AsyncClient(
-            transport=GuardedTransport(config, resolver),
+            transport=GuardedTransport(config, resolver, httpx.AsyncHTTPTransport(retries=0, verify=verify)),
             timeout=self.settings.timeout,
             follow_redirects=False,
             headers={"User-Agent": config.user_agent},
