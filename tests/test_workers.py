@@ -144,3 +144,20 @@ def test_worker_without_a_queue_is_a_usage_error(home: Path) -> None:
         [sys.executable, "-m", "vigil", "worker"], env=env, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 2 and "no queue configured" in done.stderr
+
+
+def test_redelivered_items_stored_without_their_case_get_it(store: Store) -> None:
+    """A worker killed after storing items but before their signals and case: on redelivery the items are
+    not new any more, and still end up with one signal and one case each, and no duplicates."""
+    from vigil.core.pipeline import Pipeline
+    from vigil.detect.watchlist import WatchlistDetector
+    from vigil.runtime.jetstream import process
+
+    batch = posts(20)
+    store.add_items(batch[:10])  # what the killed worker committed before it died
+    pipeline = Pipeline(store, [WatchlistDetector(terms={"flagged-term": 1.0})])
+    result = process(pipeline, batch, again={item.id for item in batch[:10]})
+    assert result.new_items == 10 and result.cases == 2
+    again = process(pipeline, batch, again={item.id for item in batch})
+    assert again.new_items == 0 and again.cases == 0
+    assert store.count("items") == 20 and store.count("signals") == 2 and store.count("cases") == 2

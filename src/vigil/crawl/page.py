@@ -30,6 +30,14 @@ def canonical_url(url: str) -> str | None:
     return f"{u.scheme}://{u.host.lower()}{port}{path}"
 
 
+def absolute(base_url: str, href: str) -> str | None:
+    """A link made absolute and canonical; None when it is malformed or not http(s)."""
+    try:
+        return canonical_url(urljoin(base_url, href))
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return None
+
+
 def site_of(url: str) -> str:
     host = httpx.URL(url).host.lower()
     return host[4:] if host.startswith("www.") else host
@@ -52,15 +60,15 @@ def parse_page(html: str, base_url: str) -> ParsedPage:
         return page
     page.title = " ".join((doc.findtext(".//title") or "").split())[:500]
     for href in doc.xpath("//a/@href"):
-        link = canonical_url(urljoin(base_url, str(href)))
+        link = absolute(base_url, str(href))
         if link and link not in page.links:
             page.links.append(link)
     for src in doc.xpath("//img/@src"):
-        link = canonical_url(urljoin(base_url, str(src)))
+        link = absolute(base_url, str(src))
         if link and link not in page.images:
             page.images.append(link)
     icons = doc.xpath("//link[contains(concat(' ', normalize-space(@rel), ' '), ' icon ')]/@href")
-    page.favicon = canonical_url(urljoin(base_url, str(icons[0]))) if icons else None
+    page.favicon = absolute(base_url, str(icons[0])) if icons else None
     extracted = trafilatura.extract(html, url=base_url, favor_recall=True, fast=True, include_comments=False)
     if not extracted:
         body = doc.find(".//body")

@@ -21,7 +21,7 @@ from nats.js.errors import NotFoundError
 from vigil.config import Config
 from vigil.core.detector import Detector
 from vigil.core.model import Item, Quarantined
-from vigil.core.pipeline import BatchResult, Pipeline
+from vigil.core.pipeline import BatchResult, Pipeline, cases_for
 from vigil.errors import RecordError, VigilError
 from vigil.runtime.queue import decode_item, durable_of, encode_item, subject_of
 from vigil.store import Store
@@ -114,6 +114,23 @@ class WorkerStats:
         return asdict(self)
 
 
+def process(pipeline: Pipeline, items: list[Item], again: set[str]) -> BatchResult:
+    """The pipeline, made safe for redelivery. ``Pipeline.process`` stores items, then signals, then
+    cases, in separate transactions: a worker killed between them leaves stored items without their
+    signals or case, and a redelivered item is no longer new. So the redelivered items that were not new
+    are scored again (all of them: one that was new here is simply scored twice). Storing signals is an
+    upsert and a case opens once per item, so this is idempotent.
+    """
+    result = pipeline.process(items)
+    redo = [item for item in items if item.id in again]
+    if redo:
+        found = pipeline.detect(redo)
+        pipeline.store.add_signals(found)
+        hits = [s for s in found if s.hit]
+        result.cases += len(pipeline.store.open_cases(cases_for(hits)))
+    return result
+
+
 async def run_worker(
     config: Config,
     store: Store,
@@ -148,18 +165,20 @@ async def run_worker(
                     break
                 continue
             items: list[Item] = []
+            again: set[str] = set()
             bad: list[Quarantined] = []
             for msg in msgs:
-                if msg.metadata.num_delivered and msg.metadata.num_delivered > 1:
-                    stats.redelivered += 1
                 try:
                     items.append(decode_item(msg.data))
+                    if msg.metadata.num_delivered and msg.metadata.num_delivered > 1:
+                        stats.redelivered += 1
+                        again.add(items[-1].id)
                 except RecordError as exc:
                     where = f"stream seq {msg.metadata.sequence.stream}"
                     bad.append(Quarantined(f"queue:{config.queue_stream}", where, exc.reason, ""))
             if bad:
                 await asyncio.to_thread(store.add_quarantined, bad)
-            result = await asyncio.to_thread(pipeline.process, items)
+            result = await asyncio.to_thread(process, pipeline, items, again)
             if pause_before_ack:
                 await asyncio.sleep(pause_before_ack)
             await asyncio.gather(*(msg.ack_sync() for msg in msgs))
