@@ -15,6 +15,9 @@ from vigil.errors import UsageError, VigilError
 
 COMMANDS = (
     "vigil.cli.scan",
+    "vigil.cli.evidence",
+    "vigil.cli.referral",
+    "vigil.cli.report",
     "vigil.cli.crawl",
     "vigil.cli.watch",
     "vigil.cli.mirrors",
