@@ -8,10 +8,10 @@ from urllib.parse import urljoin
 
 import httpx
 import lxml.html
-import trafilatura
 from lxml.etree import ParserError
 
 from vigil.core.model import Item, Media, Origin, make_item_id
+from vigil.sources.html import links_and_images, main_text
 
 SOURCE = "web"
 
@@ -53,27 +53,23 @@ class ParsedPage:
 
 
 def parse_page(html: str, base_url: str) -> ParsedPage:
+    """Text, links and images through the sources' HTML helpers; title and favicon here."""
     page = ParsedPage()
+    links, images = links_and_images(html, base_url)
+    page.links = list(dict.fromkeys(c for c in map(canonical_url, links) if c))
+    page.images = list(dict.fromkeys(c for c in map(canonical_url, images) if c))
     try:
-        doc = lxml.html.document_fromstring(html)
+        page.text = main_text(html, base_url, fast=True)
+    except ValueError:  # html_to_text's fallback refuses control characters (lxml); title text below
+        page.text = ""
+    try:
+        doc = lxml.html.document_fromstring(html.encode("utf-8", "surrogatepass"))
     except (ParserError, ValueError):
         return page
     page.title = " ".join((doc.findtext(".//title") or "").split())[:500]
-    for href in doc.xpath("//a/@href"):
-        link = absolute(base_url, str(href))
-        if link and link not in page.links:
-            page.links.append(link)
-    for src in doc.xpath("//img/@src"):
-        link = absolute(base_url, str(src))
-        if link and link not in page.images:
-            page.images.append(link)
     icons = doc.xpath("//link[contains(concat(' ', normalize-space(@rel), ' '), ' icon ')]/@href")
     page.favicon = absolute(base_url, str(icons[0])) if icons else None
-    extracted = trafilatura.extract(html, url=base_url, favor_recall=True, fast=True, include_comments=False)
-    if not extracted:
-        body = doc.find(".//body")
-        extracted = " ".join((body if body is not None else doc).text_content().split())
-    page.text = extracted or page.title
+    page.text = page.text or page.title
     return page
 
 
