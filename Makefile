@@ -20,7 +20,7 @@ venv: $(BIN)/python
 	$(BIN)/pip install -q -e .
 
 dev-venv: $(BIN)/python system-deps
-	$(BIN)/pip install -q -e '.[dev,video]'
+	$(BIN)/pip install -q -e '.[dev,video,ray]'
 
 ## Set up and run the main job on the embedded default (SQLite under VIGIL_HOME, no server).
 demo: venv

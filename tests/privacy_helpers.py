@@ -9,7 +9,7 @@ from typing import Any
 
 from typer.testing import CliRunner, Result
 
-from vigil.cli import app
+from vigil.cli import build_app
 from vigil.core.model import Account, Case, Item, Media, make_item_id
 from vigil.store import Store
 
@@ -71,4 +71,4 @@ def set_state(store: Store, case_id: int, state: str, updated_at: datetime | Non
 
 def cli(args: list[str], home: Path, database_url: str) -> Result:
     env = {"VIGIL_HOME": str(home), "VIGIL_DATABASE_URL": database_url}
-    return CliRunner().invoke(app, args, env=env, catch_exceptions=True)
+    return CliRunner().invoke(build_app(args), args, env=env, catch_exceptions=True)

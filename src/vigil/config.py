@@ -28,8 +28,17 @@ class Config:
     detectors: tuple[str, ...] = ()
     # Network (crawler, fetch of feed URLs).
     allow_private_addresses: bool = False
+    #: Non-global networks allowed even when private addresses are not (e.g. "127.0.0.1/32").
+    allowed_networks: tuple[str, ...] = ()
     http_timeout: float = 20.0
+    #: PEM file of CA certificates to trust instead of the system's (e.g. an internal CA).
+    ca_bundle: str = ""
     user_agent: str = "vigil/0.1 (+https://github.com/vigil-project/vigil)"
+    # Queue between ingestion and detection: "" runs detection in-process; "nats://host:4222" uses
+    # NATS JetStream (stream ``queue_stream``; ``vigil worker`` processes it).
+    queue_url: str = ""
+    queue_stream: str = "VIGIL_ITEMS"
+    queue_ack_wait: float = 60.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -25,6 +25,10 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "vigil.cli.users": ("user",),
     "vigil.cli.audit": ("audit",),
     "vigil.cli.graph": ("graph",),
+    "vigil.cli.crawl": ("crawl",),
+    "vigil.cli.watch": ("watch",),
+    "vigil.cli.mirrors": ("mirrors",),
+    "vigil.cli.worker": ("worker",),
     "vigil.cli.privacy": ("retention", "hold", "dnr", "privacy", "reveal", "submit", "report"),
 }
 

@@ -8,8 +8,13 @@ from typing import Annotated
 import typer
 
 from vigil.cli.common import RichProgress, err, load_config, open_store, print_json
+from vigil.core.detector import Detector
+from vigil.core.pipeline import Pipeline
 from vigil.core.scan import Scanner, ScanSummary
 from vigil.detect import load_detectors
+from vigil.errors import UsageError
+from vigil.runtime.queue import close_sink
+from vigil.store import Store
 
 
 def _print_summary(summary: ScanSummary) -> None:
@@ -30,17 +35,35 @@ def scan(
         str | None, typer.Option("--format", "-f", help="Force a source format instead of sniffing.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary object on stdout.")] = False,
+    executor: Annotated[
+        str, typer.Option(help="local (in-process) or ray (RAY_ADDRESS, or a local Ray).")
+    ] = "local",
 ) -> None:
     """Ingest a file, folder or URL: store new items, run the detectors, open cases for hits."""
     config = load_config()
     with open_store(config) as store:
-        scanner = Scanner(config, store, load_detectors(config))
-        with RichProgress() as progress:
-            summary = scanner.scan(target, fmt, progress)
+        detectors = load_detectors(config)
+        pipeline = make_pipeline(executor, store, detectors)
+        scanner = Scanner(config, store, detectors, pipeline)
+        try:
+            with RichProgress() as progress:
+                summary = scanner.scan(target, fmt, progress)
+        finally:
+            close_sink(pipeline)
     if as_json:
         print_json(summary.to_dict())
     else:
         _print_summary(summary)
+
+
+def make_pipeline(executor: str, store: Store, detectors: list[Detector]) -> Pipeline:
+    if executor == "local":
+        return Pipeline(store, detectors)
+    if executor == "ray":
+        from vigil.runtime.ray_executor import RayPipeline
+
+        return RayPipeline(store, detectors)
+    raise UsageError(f"unknown executor {executor!r}; known: local, ray")
 
 
 def demo(

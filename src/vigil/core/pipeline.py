@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from vigil.core.detector import Detector
 from vigil.core.model import Case, Item, Signal
@@ -18,6 +19,12 @@ class BatchResult:
     new_items: int = 0
     detections: int = 0
     cases: int = 0
+
+
+class BatchProcessor(Protocol):
+    """What takes a batch of new items: the Pipeline itself, or a queue in front of it."""
+
+    def process(self, batch: Sequence[Item]) -> BatchResult: ...
 
 
 # Called with the new items of a batch once they, their signals and cases are stored (e.g. the graph).

@@ -13,7 +13,7 @@ from vigil.config import Config
 from vigil.core.detector import Detector
 from vigil.core.media import MediaSink
 from vigil.core.model import Item, Quarantined, utcnow
-from vigil.core.pipeline import Pipeline
+from vigil.core.pipeline import BatchProcessor, Pipeline
 from vigil.core.registry import SOURCES, plugin
 from vigil.errors import SourceError, VigilError
 from vigil.sources.base import SourceContext
@@ -58,10 +58,17 @@ class ScanSummary:
 
 
 class Scanner:
-    def __init__(self, config: Config, store: Store, detectors: Sequence[Detector]) -> None:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        detectors: Sequence[Detector],
+        pipeline: BatchProcessor | None = None,
+    ) -> None:
         self.config = config
         self.store = store
-        self.pipeline = Pipeline(store, detectors)
+        #: The in-process pipeline unless another executor or a queue is given.
+        self.pipeline: BatchProcessor = pipeline or Pipeline(store, detectors)
         self.ctx = SourceContext(
             media=MediaSink(config.media_dir),
             max_record_bytes=config.max_record_bytes,

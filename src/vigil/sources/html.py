@@ -41,13 +41,14 @@ def html_to_text(html: str) -> str:
     return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
 
 
-def main_text(html: str, url: str | None = None) -> str:
-    """The main text of a web page (boilerplate removed by trafilatura); all visible text as a fallback."""
+def main_text(html: str, url: str | None = None, fast: bool = False) -> str:
+    """The main text of a web page (boilerplate removed by trafilatura); all visible text as a fallback.
+    ``fast`` skips trafilatura's fallback extractors (about 10x faster; the crawler uses it)."""
     import trafilatura
 
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
     try:
-        found = trafilatura.extract(html, url=url, include_comments=False, favor_recall=True)
+        found = trafilatura.extract(html, url=url, include_comments=False, favor_recall=True, fast=fast)
     except Exception:  # trafilatura has no narrow error type; a bad page must fall back, not fail
         found = None
     return found.strip() if found else html_to_text(html)

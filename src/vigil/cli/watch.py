@@ -1,0 +1,159 @@
+"""``vigil watch``: register sources with a schedule, run due sources once or continuously, see health."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from typing import Annotated, Any
+
+import typer
+
+from vigil.cli.common import err, load_config, open_store, print_json
+from vigil.cli.crawl import resolver_from
+from vigil.detect import load_detectors
+from vigil.errors import UsageError
+from vigil.runtime.queue import close_sink, open_sink
+from vigil.watch.registry import (
+    DEFAULT_INTERVAL_S,
+    add_source,
+    list_sources,
+    remove_source,
+    set_enabled,
+    source_health,
+)
+from vigil.watch.runner import RunResult, WatchRunner
+
+watch_app = typer.Typer(help="Watch sources on a schedule.", no_args_is_help=True)
+
+
+@watch_app.command("add")
+def add(
+    kind: Annotated[str, typer.Argument(help="site, feed, folder (a channel export) or mailbox.")],
+    target: Annotated[str, typer.Argument(help="URL, file or folder.")],
+    name: Annotated[str | None, typer.Option(help="A unique name (default: the target).")] = None,
+    interval: Annotated[float, typer.Option(help="Seconds between checks.")] = DEFAULT_INTERVAL_S,
+    fmt: Annotated[str | None, typer.Option("--format", "-f", help="Force a source format.")] = None,
+    ignore_robots: Annotated[
+        str | None, typer.Option("--ignore-robots", help="Sites: do not honour robots.txt, for this REASON.")
+    ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option("--option", "-o", help="KEY=VALUE for sites: max_pages, depth, delay, same_site."),
+    ] = None,
+) -> None:
+    """Register a source."""
+    options: dict[str, Any] = {}
+    for pair in option or []:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise UsageError(f"--option wants KEY=VALUE, got {pair!r}")
+        try:
+            options[key] = json.loads(value)
+        except ValueError:
+            options[key] = value
+    config = load_config()
+    with open_store(config) as store:
+        found = add_source(
+            store,
+            name or target,
+            kind,
+            target,
+            fmt=fmt,
+            interval_s=interval,
+            options=options,
+            robots_override=ignore_robots,
+        )
+    print_json(found.to_dict())
+
+
+@watch_app.command("list")
+def list_(
+    health: Annotated[bool, typer.Option(help="Failing sources first.")] = False,
+) -> None:
+    """Every watched source with its schedule and health, as JSON lines."""
+    config = load_config()
+    with open_store(config) as store:
+        rows = source_health(store) if health else [s.to_dict() for s in list_sources(store)]
+    for row in rows:
+        print_json(row)
+
+
+@watch_app.command("remove")
+def remove(name: str) -> None:
+    """Stop watching a source."""
+    config = load_config()
+    with open_store(config) as store:
+        remove_source(store, name)
+
+
+@watch_app.command("enable")
+def enable(name: str) -> None:
+    config = load_config()
+    with open_store(config) as store:
+        set_enabled(store, name, True)
+
+
+@watch_app.command("disable")
+def disable(name: str) -> None:
+    config = load_config()
+    with open_store(config) as store:
+        set_enabled(store, name, False)
+
+
+def _report(result: RunResult) -> None:
+    print_json(result.to_dict())
+    if not result.ok:
+        err.print(f"[red]{result.source}[/]: {result.error} (retry in {result.retry_in_s:.0f}s)")
+
+
+_RESOLVE = typer.Option("--resolve", help="HOST=ADDRESS instead of DNS (repeatable).")
+
+
+@watch_app.command("run")
+def run(resolve: Annotated[list[str] | None, _RESOLVE] = None) -> None:
+    """One pass over the sources that are due."""
+    config = load_config()
+    with open_store(config) as store:
+        detectors = load_detectors(config)
+        sink = open_sink(config, store, detectors)
+        try:
+            runner = WatchRunner(config, store, detectors, sink, resolver_from(config, resolve or []))
+            results = runner.run_due()
+        finally:
+            close_sink(sink)
+    for result in results:
+        _report(result)
+    if not results:
+        err.print("nothing due")
+
+
+@watch_app.command("serve")
+def serve(
+    poll: Annotated[float, typer.Option(help="Longest sleep between looks at the schedule.")] = 5.0,
+    resolve: Annotated[list[str] | None, _RESOLVE] = None,
+) -> None:
+    """Run until stopped (SIGTERM or SIGINT end it after the source in progress)."""
+    config = load_config()
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: Any) -> None:
+        err.print(f"signal {signum}: stopping after the current source")
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    with open_store(config) as store:
+        detectors = load_detectors(config)
+        sink = open_sink(config, store, detectors)
+        try:
+            runner = WatchRunner(config, store, detectors, sink, resolver_from(config, resolve or []))
+            err.print("watching; stop with Ctrl-C or SIGTERM")
+            runs = runner.serve(stop, poll_s=poll, on_result=_report)
+        finally:
+            close_sink(sink)
+    err.print(f"stopped after {runs} source runs")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(watch_app, name="watch")

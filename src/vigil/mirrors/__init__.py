@@ -1,0 +1,1 @@
+"""Mirrors: site fingerprints, and probable mirrors of known outlets on new domains."""

@@ -1,0 +1,1 @@
+"""Runtime: where detection runs. In-process by default; NATS JetStream workers; Ray for batch."""

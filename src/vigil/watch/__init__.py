@@ -1,0 +1,1 @@
+"""Watch: registered sources checked on a schedule, retried with back-off, their health on record."""

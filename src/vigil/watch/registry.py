@@ -1,0 +1,232 @@
+"""Watched sources in the store: add, list, remove, and their health (for the CLI, the API and the UI)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from vigil.core.model import utcnow
+from vigil.errors import UsageError
+from vigil.store import Store
+from vigil.watch.tables import watch_sources
+from vigil.workflow.audit import append_in
+
+KINDS = ("site", "feed", "folder", "mailbox")
+#: The default schedule: a new post in a feed polled this often is seen within this many seconds.
+DEFAULT_INTERVAL_S = 30.0
+MIN_INTERVAL_S = 1.0
+MAX_BACKOFF_S = 6 * 3600.0
+
+
+@dataclass(slots=True)
+class WatchSource:
+    id: int
+    name: str
+    kind: str
+    target: str
+    fmt: str | None = None
+    interval_s: float = DEFAULT_INTERVAL_S
+    options: dict[str, Any] = field(default_factory=dict)
+    robots_override: str | None = None
+    enabled: bool = True
+    last_run_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    consecutive_failures: int = 0
+    next_due_at: datetime | None = None
+    items_total: int = 0
+    state: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def health(self) -> str:
+        if not self.enabled:
+            return "disabled"
+        if self.consecutive_failures:
+            return "failing"
+        return "ok" if self.last_success_at else "never run"
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["health"] = self.health
+        for key in ("last_run_at", "last_success_at", "last_error_at", "next_due_at"):
+            out[key] = out[key].isoformat() if out[key] else None
+        return out
+
+
+def add_source(
+    store: Store,
+    name: str,
+    kind: str,
+    target: str,
+    *,
+    fmt: str | None = None,
+    interval_s: float = DEFAULT_INTERVAL_S,
+    options: dict[str, Any] | None = None,
+    robots_override: str | None = None,
+    actor: str = "cli",
+) -> WatchSource:
+    if kind not in KINDS:
+        raise UsageError(f"unknown source kind {kind!r}; known: {', '.join(KINDS)}")
+    if interval_s < MIN_INTERVAL_S:
+        raise UsageError(f"interval must be at least {MIN_INTERVAL_S} seconds")
+    if robots_override is not None and not robots_override.strip():
+        raise UsageError("overriding robots.txt needs a reason")
+    now = utcnow()
+    row = {
+        "name": name,
+        "kind": kind,
+        "target": target,
+        "fmt": fmt,
+        "interval_s": float(interval_s),
+        "options": options or {},
+        "robots_override": robots_override,
+        "enabled": True,
+        "created_at": now,
+        "consecutive_failures": 0,
+        "next_due_at": now,
+        "items_total": 0,
+        "state": {},
+    }
+    try:
+        with store.write() as conn:
+            inserted = conn.execute(watch_sources.insert().values(row)).inserted_primary_key
+            source_id = inserted[0] if inserted else None
+            append_in(conn, actor, "watch.add", "watch_source", name, {"kind": kind, "target": target})
+            if robots_override:
+                append_in(
+                    conn, actor, "watch.robots_override", "watch_source", name, {"reason": robots_override}
+                )
+    except IntegrityError as exc:
+        raise UsageError(f"a watched source named {name!r} exists already") from exc
+    found = get_source(store, name)
+    assert found is not None and found.id == source_id
+    return found
+
+
+def remove_source(store: Store, name: str, actor: str = "cli") -> None:
+    with store.write() as conn:
+        gone = conn.execute(delete(watch_sources).where(watch_sources.c.name == name)).rowcount
+        if not gone:
+            raise UsageError(f"no watched source named {name!r}")
+        append_in(conn, actor, "watch.remove", "watch_source", name, {})
+
+
+def set_enabled(store: Store, name: str, enabled: bool, actor: str = "cli") -> None:
+    with store.write() as conn:
+        done = conn.execute(
+            update(watch_sources).where(watch_sources.c.name == name).values(enabled=enabled)
+        ).rowcount
+        if not done:
+            raise UsageError(f"no watched source named {name!r}")
+        append_in(conn, actor, "watch.enable" if enabled else "watch.disable", "watch_source", name, {})
+
+
+def get_source(store: Store, name: str) -> WatchSource | None:
+    with store.read() as conn:
+        row = conn.execute(select(watch_sources).where(watch_sources.c.name == name)).mappings().first()
+    return _row_source(row) if row else None
+
+
+def list_sources(store: Store) -> list[WatchSource]:
+    with store.read() as conn:
+        rows = conn.execute(select(watch_sources).order_by(watch_sources.c.name)).mappings().all()
+    return [_row_source(r) for r in rows]
+
+
+def source_health(store: Store) -> list[dict[str, Any]]:
+    """Every source's health, failing ones first: what the UI's source-health page shows."""
+    order = {"failing": 0, "never run": 1, "ok": 2, "disabled": 3}
+    found = [s.to_dict() for s in list_sources(store)]
+    return sorted(found, key=lambda s: (order[s["health"]], s["name"]))
+
+
+def due_sources(store: Store, now: datetime | None = None) -> list[WatchSource]:
+    now = now or utcnow()
+    with store.read() as conn:
+        rows = conn.execute(
+            select(watch_sources)
+            .where(watch_sources.c.enabled.is_(True), watch_sources.c.next_due_at <= now)
+            .order_by(watch_sources.c.next_due_at, watch_sources.c.name)
+        ).mappings()
+        return [_row_source(r) for r in rows]
+
+
+def next_due(store: Store) -> datetime | None:
+    with store.read() as conn:
+        return conn.execute(
+            select(watch_sources.c.next_due_at)
+            .where(watch_sources.c.enabled.is_(True))
+            .order_by(watch_sources.c.next_due_at)
+            .limit(1)
+        ).scalar()
+
+
+def backoff_s(interval_s: float, failures: int) -> float:
+    """Delay before the next try after ``failures`` consecutive failures: doubling, capped."""
+    return min(interval_s * 2 ** max(0, failures), max(MAX_BACKOFF_S, interval_s))
+
+
+def record_success(
+    store: Store, source: WatchSource, new_items: int, state: dict[str, Any], now: datetime | None = None
+) -> None:
+    now = now or utcnow()
+    with store.write() as conn:
+        conn.execute(
+            update(watch_sources)
+            .where(watch_sources.c.id == source.id)
+            .values(
+                last_run_at=now,
+                last_success_at=now,
+                consecutive_failures=0,
+                next_due_at=now + timedelta(seconds=source.interval_s),
+                items_total=watch_sources.c.items_total + new_items,
+                state=state,
+            )
+        )
+
+
+def record_failure(store: Store, source: WatchSource, error: str, now: datetime | None = None) -> float:
+    """Note a failure; return the back-off (seconds) until the next try."""
+    now = now or utcnow()
+    failures = source.consecutive_failures + 1
+    delay = backoff_s(source.interval_s, failures)
+    with store.write() as conn:
+        conn.execute(
+            update(watch_sources)
+            .where(watch_sources.c.id == source.id)
+            .values(
+                last_run_at=now,
+                last_error=error[:2000],
+                last_error_at=now,
+                consecutive_failures=failures,
+                next_due_at=now + timedelta(seconds=delay),
+            )
+        )
+    return delay
+
+
+def _row_source(row: Any) -> WatchSource:
+    return WatchSource(
+        id=row["id"],
+        name=row["name"],
+        kind=row["kind"],
+        target=row["target"],
+        fmt=row["fmt"],
+        interval_s=row["interval_s"],
+        options=dict(row["options"] or {}),
+        robots_override=row["robots_override"],
+        enabled=bool(row["enabled"]),
+        last_run_at=row["last_run_at"],
+        last_success_at=row["last_success_at"],
+        last_error=row["last_error"],
+        last_error_at=row["last_error_at"],
+        consecutive_failures=row["consecutive_failures"],
+        next_due_at=row["next_due_at"],
+        items_total=row["items_total"],
+        state=dict(row["state"] or {}),
+    )
