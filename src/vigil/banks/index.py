@@ -129,7 +129,9 @@ class PDQIndex:
                 new = np.union1d(self.disabled, ids)
             else:
                 new = np.setdiff1d(self.disabled, ids)
-            self._commit(self.main, self.delta, new.astype(np.int64), version, keep_main=True, keep_delta=True)
+            self._commit(
+                self.main, self.delta, new.astype(np.int64), version, keep_main=True, keep_delta=True
+            )
 
     def _commit(
         self,

@@ -13,7 +13,7 @@ import typer
 
 from vigil.errors import UsageError, VigilError
 
-COMMANDS = ("vigil.cli.scan",)
+COMMANDS = ("vigil.cli.scan", "vigil.cli.banks")
 
 app = typer.Typer(
     name="vigil",
