@@ -102,7 +102,7 @@ def read_te_csv(text: str, source: str | None = None) -> Iterator[NewEntry | Rej
         for row in reader:
             where = f"line {reader.line_num}"
             if None in row:
-                yield Rejected(where, "more fields than the header", str(row[None])[:200])  # type: ignore[index]
+                yield Rejected(where, "more fields than the header", str(row[None])[:200])
                 continue
             rec = {k: (v if v is not None else "") for k, v in row.items()}
             stype = normalise_type(rec.get(type_col, "") or "pdq") if type_col else "pdq"

@@ -54,7 +54,7 @@ class MatchResult:
 class Matcher:
     def __init__(self, service: BankService, bank_names: Sequence[str] | None = None) -> None:
         self.service = service
-        chosen = [service.get(n) for n in bank_names] if bank_names else service.list()
+        chosen = [service.get(n) for n in bank_names] if bank_names else service.list_banks()
         # Named banks are searched even when disabled (the user asked); otherwise only enabled ones.
         self.banks: list[Bank] = chosen if bank_names else [b for b in chosen if b.enabled]
         self._indexes: dict[tuple[int, str], Any] = {}
@@ -171,7 +171,9 @@ class Matcher:
         found += self.match_exact("sha256", record["sha256"])
         found += self.match_exact("md5", record["md5"])
         if record.get("pdq_dihedral"):
-            found += self.match_dihedral(record["pdq_dihedral"])
+            found += self.match_dihedral(
+                record["pdq_dihedral"] + [h for h in [record.get("pdq_square")] if h]
+            )
         if record.get("vpdq"):
             found += self.match_video([f[2] for f in record["vpdq"] if f[1] >= 50])
         if record.get("tlsh"):

@@ -88,6 +88,7 @@ class NewEntry:
     source: str | None = None
     source_id: str | None = None
     first_seen: datetime | None = None
+    extra_hashes: list[str] = field(default_factory=list)  # more PDQ hashes of the same content
 
 
 @dataclass(slots=True)

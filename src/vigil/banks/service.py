@@ -114,9 +114,9 @@ class BankService:
             ).scalar_one()
         return _bank(row, int(count))
 
-    def list(self) -> list[Bank]:
+    def list_banks(self) -> list[Bank]:
         with self.store.read() as conn:
-            counts = dict(
+            counts: dict[int, int] = dict(
                 conn.execute(
                     select(bank_entries.c.bank_id, func.count()).group_by(bank_entries.c.bank_id)
                 ).all()
@@ -209,7 +209,7 @@ class BankService:
                         "bank_id": bank.id,
                         "signal_type": e.signal_type,
                         "value": e.value,
-                        "frames": None,
+                        "frames": list(e.extra_hashes) or None,
                         "source": e.source,
                         "source_id": e.source_id,
                         "meta": meta,
@@ -227,7 +227,8 @@ class BankService:
         for entry_id, row in zip(ids, rows, strict=True):
             added.append(entry_id)
             if row["signal_type"] in INDEXED:
-                for frame in row["value"].split():
+                frames: list[str] = list(row["frames"] or [])  # type: ignore[call-overload]
+                for frame in [*str(row["value"]).split(), *frames]:
                     indexed.append((entry_id, row["signal_type"] + ":" + frame))
 
     def entries(self, name: str, include_disabled: bool = True) -> Iterator[Entry]:
@@ -339,11 +340,15 @@ class BankService:
         ids: list[int] = []
         disabled: list[int] = []
         query = select(
-            bank_entries.c.id, bank_entries.c.value, bank_entries.c.enabled, bank_entries.c.quarantined
+            bank_entries.c.id,
+            bank_entries.c.value,
+            bank_entries.c.frames,
+            bank_entries.c.enabled,
+            bank_entries.c.quarantined,
         ).where(bank_entries.c.bank_id == bank.id, bank_entries.c.signal_type == signal_type)
         with self.store.read() as conn:
-            for entry_id, value, enabled, quarantined in conn.execute(query):
-                for frame in value.split():
+            for entry_id, value, frames, enabled, quarantined in conn.execute(query):
+                for frame in value.split() + list(frames or []):
                     hexes.append(frame)
                     ids.append(entry_id)
                 if not enabled or quarantined:

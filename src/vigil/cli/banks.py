@@ -57,7 +57,7 @@ def bank_create(
 def bank_list() -> None:
     """One JSON line per bank."""
     with open_store(load_config()) as store:
-        for bank in _service(store).list():
+        for bank in _service(store).list_banks():
             print_json(bank.to_dict())
 
 
@@ -162,6 +162,7 @@ def bank_add(
         info = {**extra, "file": path.name, "kind": rec["kind"]}
         first = utcnow()
         values = [("sha256", rec["sha256"])]
+        extra_hashes = [rec["pdq_square"]] if rec.get("pdq_square") else []
         if rec.get("pdq"):
             values.append(("pdq", rec["pdq"]))
             info["pdq_quality"] = rec["pdq_quality"]
@@ -174,8 +175,9 @@ def bank_add(
         if rec.get("chromaprint"):
             values.append(("chromaprint", rec["chromaprint"]))
         for stype, value in values:
+            extra = extra_hashes if stype == "pdq" else []
             entries.append(
-                NewEntry(stype, value, dict(info), source or "vigil bank add", rec["sha256"], first)
+                NewEntry(stype, value, dict(info), source or "vigil bank add", rec["sha256"], first, extra)
             )
     with open_store(load_config()) as store:
         ids = _service(store).add(name, entries)

@@ -90,6 +90,7 @@ def image_hashes(path: Path, ocr: bool = False) -> dict[str, Any]:
         "pdq": result.hash,
         "pdq_quality": result.quality,
         "pdq_dihedral": result.dihedral,
+        "pdq_square": result.square,
         "width": img.width,
         "height": img.height,
     }

@@ -49,7 +49,7 @@ def to_rgb(img: Image.Image) -> npt.NDArray[np.uint8]:
     if img.mode == "LAB":
         from PIL import ImageCms
 
-        img = ImageCms.applyTransform(
+        img = ImageCms.applyTransform(  # type: ignore[assignment]
             img,
             ImageCms.buildTransformFromOpenProfiles(
                 ImageCms.createProfile("LAB"), ImageCms.createProfile("sRGB"), "LAB", "RGB"
