@@ -98,7 +98,9 @@ def test_edited_copies_match_their_original(path: Path) -> None:
     original = pdq_of(path)
     if original.quality < 50:
         pytest.skip(f"quality {original.quality}: PDQ guidance is not to match on such hashes")
-    for name, data in _variants(Image.open(path)).items():
+    img = Image.open(path)
+    img.thumbnail((800, 800))  # the edits are made on a smaller copy (as re-posts usually are)
+    for name, data in _variants(img).items():
         variant = pdq_of(data)
         # What a bank holds for an added image: its hash and its centre square's (see bank add).
         assert best(variant.variants, [original.hash, *filter(None, [original.square])]) <= THRESHOLD, name

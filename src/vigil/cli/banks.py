@@ -175,9 +175,9 @@ def bank_add(
         if rec.get("chromaprint"):
             values.append(("chromaprint", rec["chromaprint"]))
         for stype, value in values:
-            extra = extra_hashes if stype == "pdq" else []
+            more = extra_hashes if stype == "pdq" else []
             entries.append(
-                NewEntry(stype, value, dict(info), source or "vigil bank add", rec["sha256"], first, extra)
+                NewEntry(stype, value, dict(info), source or "vigil bank add", rec["sha256"], first, more)
             )
     with open_store(load_config()) as store:
         ids = _service(store).add(name, entries)

@@ -60,12 +60,12 @@ def to_rgb(img: Image.Image) -> npt.NDArray[np.uint8]:
 
 def trim_borders(rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     """Remove uniform bars (letterbox, pillarbox, solid frames) from every edge."""
-    grey = rgb.astype(np.int16).mean(axis=2)
+    grey = np.asarray(Image.fromarray(rgb).convert("L"), dtype=np.int16)
     h, w = grey.shape
     if h < 8 or w < 8:
         return rgb
 
-    def uniform(line: npt.NDArray[np.float64], ref: float) -> bool:
+    def uniform(line: npt.NDArray[np.int16], ref: float) -> bool:
         # Bars are black or white; a flat grey or blue edge is more often sky or background than padding.
         if BAR_DARK < ref < BAR_LIGHT:
             return False

@@ -13,11 +13,13 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pdqhash
+from PIL import Image
 
 from vigil.hashing.image import open_image, to_rgb, trim_borders
 
 MIN_QUALITY = 50  # below this, Meta's guidance is not to trust the hash for matching
-SQUARE_ASPECT = 1.15  # wider or taller than this: also hash the centre square
+SQUARE_ASPECT = 1.15
+WORKING_SIDE = 512  # wider or taller than this: also hash the centre square
 
 
 @dataclass(slots=True)
@@ -55,7 +57,19 @@ def centre_square(rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8] | None:
     return rgb[top : top + side, left : left + side]
 
 
+def shrink(rgb: npt.NDArray[np.uint8], side: int = WORKING_SIDE) -> npt.NDArray[np.uint8]:
+    """Box-filter down to at most ``side`` pixels a side: PDQ reduces to 64x64 anyway, and nine hashes
+    of a full-size photo would cost seconds."""
+    h, w = rgb.shape[:2]
+    if max(h, w) <= side:
+        return rgb
+    scale = side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BOX), dtype=np.uint8)
+
+
 def pdq_of_rgb(rgb: npt.NDArray[np.uint8], trim: bool = True) -> PdqResult:
+    rgb = shrink(rgb)
     if trim:
         rgb = trim_borders(rgb)
     arrays = dihedral_arrays(rgb)
