@@ -32,7 +32,7 @@ def hash_cmd(
         failed += "error" in record
         print_json(record)
     if failed:
-        raise typer.Exit(1)
+        raise VigilError(f"{failed} of {len(files)} files could not be hashed (see their 'error')")
 
 
 def _service(store: Any) -> Any:
@@ -104,7 +104,7 @@ def bank_import(
     for rec in read(text, fmt, stype, source or file.name):
         (bad if isinstance(rec, Rejected) else good).append(rec)  # type: ignore[arg-type]
     for r in bad[:50]:
-        err.print(f"[yellow]{file}[/] {r.location}: {r.reason}")
+        sys.stderr.write(f"{file}: {r.location}: {r.reason}\n")
     if len(bad) > 50:
         err.print(f"... and {len(bad) - 50} more rejected")
     if strict and bad:
@@ -277,7 +277,7 @@ def match(
             emit(str(path), result, extra)
             record_matches(matcher.service, [m.entry_id for m in result.matches])
     if failed:
-        raise typer.Exit(1)
+        raise VigilError(f"{failed} queries could not be matched (see their 'error')")
 
 
 def _match_hash_file(matcher: Any, path: Path, emit: Any, batch: int = 50_000) -> int:
@@ -311,7 +311,7 @@ def _match_hash_file(matcher: Any, path: Path, emit: Any, batch: int = 50_000) -
             try:
                 pending.append((number, line, normalise_value("pdq", line), ""))
             except ValueError as exc:
-                err.print(f"[yellow]{path}[/] line {number}: {exc}")
+                sys.stderr.write(f"{path}: line {number}: {exc}\n")
                 pending.append((number, line[:100], None, f"line {number}: {exc}"))
                 failed += 1
             if len(pending) >= batch:
