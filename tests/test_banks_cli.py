@@ -45,12 +45,22 @@ def test_bank_import_add_match(home: Path, tmp_path: Path, store: Store, databas
     assert run(["bank", "create", "hay", "--threshold", "31"], home, database_url).returncode == 0
     assert run(["bank", "create", "benign", "--negative"], home, database_url).returncode == 0
     assert run(["bank", "create", "hay"], home, database_url).returncode == 2  # exists
-    imported = run(["bank", "import", "hay", str(PDQ / "reg-test-input" / "haystack.txt")], home, database_url)
+    imported = run(
+        ["bank", "import", "hay", str(PDQ / "reg-test-input" / "haystack.txt")], home, database_url
+    )
     assert imported.returncode == 0, imported.stderr
     assert lines(imported.stdout)[0]["added"] == 1350
     added = run(
-        ["bank", "add", "hay", str(DIH / "bridge-1-original.jpg"), "--meta", "outlet=Outlet A",
-         "--meta", "labels=a,b"],
+        [
+            "bank",
+            "add",
+            "hay",
+            str(DIH / "bridge-1-original.jpg"),
+            "--meta",
+            "outlet=Outlet A",
+            "--meta",
+            "labels=a,b",
+        ],
         home,
         database_url,
     )
@@ -77,7 +87,9 @@ def test_bank_import_add_match(home: Path, tmp_path: Path, store: Store, databas
     assert hits and hits[0]["meta"]["outlet"] == "Outlet A" and hits[0]["meta"]["labels"] == ["a", "b"]
 
     # The same image in the negative bank suppresses the hit.
-    assert run(["bank", "add", "benign", str(DIH / "bridge-1-original.jpg")], home, database_url).returncode == 0
+    assert (
+        run(["bank", "add", "benign", str(DIH / "bridge-1-original.jpg")], home, database_url).returncode == 0
+    )
     [res] = lines(run(["match", str(DIH / "bridge-3-rotate-180.jpg")], home, database_url).stdout)
     assert res["matches"] == [] and res["suppressed"] and res["negative"]
 

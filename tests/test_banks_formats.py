@@ -20,7 +20,9 @@ def _split(records: list[NewEntry | Rejected]) -> tuple[list[NewEntry], list[Rej
 
 
 def test_lines_reports_bad_lines_with_their_number() -> None:
-    text = "# a comment\n" + "a" * 64 + "\n\nnot-hex\n" + "B" * 64 + "  # trailing comment\n" + "c" * 63 + "\n"
+    text = (
+        "# a comment\n" + "a" * 64 + "\n\nnot-hex\n" + "B" * 64 + "  # trailing comment\n" + "c" * 63 + "\n"
+    )
     good, bad = _split(list(read(text, "lines", "pdq")))
     assert [g.value for g in good] == ["a" * 64, "b" * 64]
     assert [b.location for b in bad] == ["line 4", "line 6"]
@@ -56,7 +58,9 @@ def test_tat_json_keeps_every_field() -> None:
 
 
 def _entry(n: NewEntry, i: int) -> Entry:
-    return Entry(i, "b", n.signal_type, n.value, n.meta, n.source, n.source_id, n.first_seen, True, False, None, 0)
+    return Entry(
+        i, "b", n.signal_type, n.value, n.meta, n.source, n.source_id, n.first_seen, True, False, None, 0
+    )
 
 
 def test_export_then_import_loses_no_metadata() -> None:

@@ -117,8 +117,11 @@ def test_scan_pipeline_opens_a_case_on_a_match(store: Store, config: Config, tmp
     buf = io.BytesIO()
     edited.save(buf, "JPEG", quality=80)
     media = sink.put_bytes(buf.getvalue(), "copy.jpg", "image/jpeg")
-    other = sink.put_bytes((SHARED_DATA / "media/pdq/data/reg-test-input/dih/bridge-1-original.jpg").read_bytes(),
-                           "bridge.jpg", "image/jpeg")
+    other = sink.put_bytes(
+        (SHARED_DATA / "media/pdq/data/reg-test-input/dih/bridge-1-original.jpg").read_bytes(),
+        "bridge.jpg",
+        "image/jpeg",
+    )
     items = [
         Item(id="i1", source="test", text="a post", media=[media]),
         Item(id="i2", source="test", text="another post", media=[other]),

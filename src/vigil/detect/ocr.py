@@ -28,6 +28,8 @@ class OcrDetector:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.media = MediaSink(config.media_dir)
+        langs = config.extra.get("ocr_languages")
+        self.languages = tuple(langs) if isinstance(langs, list) and langs else None
 
     def _text_detectors(self) -> list[Detector]:
         from vigil.core.registry import DETECTORS, plugins
@@ -56,7 +58,7 @@ class OcrDetector:
                     continue
                 if min(img.size) < MIN_SIDE:
                     continue
-                text = ocr_text(img).strip()
+                text = ocr_text(img, self.languages).strip()
                 if text:
                     derived = Item(
                         id=item.id,

@@ -29,13 +29,16 @@ def fingerprint(path: Path, max_seconds: int = 600, timeout: float = 120.0) -> l
         )
     except subprocess.TimeoutExpired as exc:
         raise RecordError("fpcalc timed out") from exc
-    if run.returncode != 0:
-        raise RecordError(f"not readable audio: {run.stderr.decode('utf-8', 'replace').strip()[:200]}")
+    # fpcalc exits non-zero on a decoding error near the end of a file but still prints what it read.
     try:
         data = json.loads(run.stdout)
-        return [int(v) & 0xFFFFFFFF for v in data["fingerprint"]]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise RecordError(f"fpcalc gave no fingerprint: {exc}") from exc
+        found = [int(v) & 0xFFFFFFFF for v in data["fingerprint"]]
+    except (ValueError, KeyError, TypeError):
+        found = []
+    if not found:
+        reason = run.stderr.decode("utf-8", "replace").strip()[:200] or "no fingerprint"
+        raise RecordError(f"not readable audio: {reason}")
+    return found
 
 
 def encode(fp: list[int]) -> str:
