@@ -135,3 +135,19 @@ def test_scan_pipeline_opens_a_case_on_a_match(store: Store, config: Config, tmp
     assert match["bank"] == "propaganda-images" and match["meta"]["outlet"] == "Outlet A"
     assert match["distance"] <= 31 and match["media"] == media.sha256
     assert not [s for s in store.signals_for("i2") if s.detector == "hashmatch"]
+
+
+def test_video_variant_matches_by_vpdq_frames(store: Store, config: Config) -> None:
+    from vigil.hashing.files import hash_file
+
+    videos = SHARED_DATA / "media" / "tmk" / "sample-videos"
+    service = BankService(store, config)
+    service.create("videos")
+    original = hash_file(videos / "pattern-sd-grey-bar.mp4")
+    frames = " ".join(dict.fromkeys(f[2] for f in original["vpdq"] if f[1] >= 50))
+    [entry] = service.add("videos", [NewEntry("vpdq", frames, {"outlet": "Outlet A"})])
+    matcher = Matcher(service)
+    logo = matcher.match_record(hash_file(videos / "pattern-sd-with-small-logo-bar.mp4"))
+    assert [(m.entry_id, m.signal_type) for m in logo.matches] == [(entry, "vpdq")]
+    assert logo.matches[0].meta["outlet"] == "Outlet A"
+    assert matcher.match_record(hash_file(videos / "chair-20-sd-bar.mp4")).matches == []
