@@ -13,7 +13,17 @@ import typer
 
 from vigil.errors import UsageError, VigilError
 
-COMMANDS = ("vigil.cli.scan", "vigil.cli.banks")
+COMMANDS = (
+    "vigil.cli.scan",
+    "vigil.cli.evidence",
+    "vigil.cli.referral",
+    "vigil.cli.report",
+    "vigil.cli.serve",
+    "vigil.cli.users",
+    "vigil.cli.audit",
+    "vigil.cli.graph",
+    "vigil.cli.banks",
+)
 
 app = typer.Typer(
     name="vigil",

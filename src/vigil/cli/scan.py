@@ -62,9 +62,9 @@ def demo(
     err.print(f"\nstore: {config.resolved_database_url}")
     for case in cases:
         err.print(f"  case {case.id} ({case.state}) score {case.score:.2f}: {case.title}")
-    err.print(
-        "\nnext: [bold]vigil scan --json " + str(target) + "[/] again reports new_items 0 (idempotent)."
-    )
+    from vigil.demo import GUIDE
+
+    err.print("\n" + GUIDE.format(watchlist=config.resolved_watchlist, media=config.media_dir, corpus=target))
 
 
 def register(app: typer.Typer) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from vigil.core.detector import Detector
@@ -20,10 +20,15 @@ class BatchResult:
     cases: int = 0
 
 
+# Called with the new items of a batch once they, their signals and cases are stored (e.g. the graph).
+AfterStore = Callable[[Sequence[Item]], object]
+
+
 class Pipeline:
-    def __init__(self, store: Store, detectors: Sequence[Detector]) -> None:
+    def __init__(self, store: Store, detectors: Sequence[Detector], hooks: Sequence[AfterStore] = ()) -> None:
         self.store = store
         self.detectors = list(detectors)
+        self.hooks = list(hooks)
 
     def detect(self, batch: Sequence[Item]) -> list[Signal]:
         found: list[Signal] = []
@@ -46,6 +51,8 @@ class Pipeline:
         hits = [s for s in found if s.hit]
         result.detections = len(hits)
         result.cases = len(self.store.open_cases(cases_for(hits)))
+        for hook in self.hooks:
+            hook(fresh)
         return result
 
 

@@ -24,11 +24,13 @@ class CsvSource(Source):
         first = head[skip:].decode(enc, "ignore").split("\n", 1)[0]
         if path.suffix.lower() in {".csv", ".tsv"}:
             return 0.6 if "text" in first.lower() else 0.3
+        if "\x00" in first or "\r" in first:
+            return 0.0
         try:
             dialect = csv.Sniffer().sniff(first)
+            cols = next(csv.reader([first], dialect), [])
         except csv.Error:
             return 0.0
-        cols = next(csv.reader([first], dialect), [])
         return 0.4 if "text" in [c.strip().lower() for c in cols] else 0.0
 
     def read(self, path: Path, ctx: SourceContext) -> Iterator[Record]:

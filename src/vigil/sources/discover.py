@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from vigil.core.registry import SOURCES, plugin, plugins
 from vigil.sources.base import Source
 
 SNIFF_BYTES = 8192
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -33,10 +35,20 @@ def choose(path: Path, candidates: list[Source]) -> Source | None:
     for src in candidates:
         if src.reads_folders != path.is_dir():
             continue
-        score = src.sniff(path, head)
+        try:
+            score = src.sniff(path, head)
+        except Exception:  # a plug-in's faulty sniff must not end the scan: it just does not claim the file
+            log.exception("source %s failed to sniff %s", src.name, path)
+            continue
         if score > best_score:
             best, best_score = src, score
     return best
+
+
+def _folder_source_for_file(path: Path, candidates: list[Source]) -> Source | None:
+    folder_sources = [s for s in candidates if s.reads_folders]
+    best = choose(path.parent, folder_sources) if folder_sources else None
+    return best if best is not None and path in best.claimed_files(path.parent) else None
 
 
 def discover(root: Path, fmt: str | None = None) -> Iterator[Task]:
@@ -50,22 +62,24 @@ def discover(root: Path, fmt: str | None = None) -> Iterator[Task]:
     else:
         candidates = sources()
     if root.is_file():
-        src = choose(root, candidates)
+        # A file given on its own may be the heart of a folder format (a Telegram export's result.json).
+        src = _folder_source_for_file(root, candidates) or choose(root, candidates)
         yield Task(root, src, "" if src else "unrecognised format")
         return
     folder_sources = [s for s in candidates if s.reads_folders]
+    claimed: set[Path] = set()  # files a folder source owns, in its folder and below
     for dirpath, dirnames, filenames in os.walk(root):
         folder = Path(dirpath)
         dirnames.sort()
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        claimed: set[Path] = set()
         folder_src = choose(folder, folder_sources) if folder_sources else None
         if folder_src is not None:
             yield Task(folder, folder_src)
-            claimed = folder_src.claimed_files(folder)
-            if not claimed:
+            owned = folder_src.claimed_files(folder)
+            if not owned:
                 dirnames[:] = []
                 continue
+            claimed |= owned
         for name in sorted(filenames):
             path = folder / name
             if name.startswith(".") or path in claimed or not path.is_file():

@@ -30,6 +30,7 @@ from vigil.core.model import (
     utcnow,
 )
 from vigil.store import migrate
+from vigil.store.bulk import clip, insert_new
 from vigil.store.engine import make_engine
 from vigil.store.schema import (
     accounts,
@@ -48,6 +49,8 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._write_lock = threading.Lock()
+        # Account keys this process has stored already: skips re-inserting them on every batch.
+        self._known_accounts: set[str] = set()
 
     @classmethod
     def open(cls, config: Config | None = None, url: str | None = None, migrate_schema: bool = True) -> Store:
@@ -90,18 +93,18 @@ class Store:
         for item in batch:
             unique.setdefault(item.id, item)
         rows = [_item_row(item, now) for item in unique.values()]
+        known = self._known_accounts
         account_rows = {
             acc.key: _account_row(acc, now)
             for item in unique.values()
             for acc in (item.account, item.channel)
-            if acc
+            if acc and acc.key not in known
         }
         with self.write() as conn:
             if account_rows:
-                conn.execute(self._insert(accounts).on_conflict_do_nothing(), list(account_rows.values()))
-            stmt = self._insert(items).on_conflict_do_nothing().returning(items.c.id)
-            new_ids = [row[0] for row in conn.execute(stmt, rows)] if rows else []
-            new_set = set(new_ids)
+                insert_new(conn, accounts, list(account_rows.values()), "key")
+            new_set = set(insert_new(conn, items, rows, "id"))
+            new_ids = [item_id for item_id in unique if item_id in new_set]
             media_rows: dict[str, dict[str, Any]] = {}
             link_rows: list[dict[str, Any]] = []
             for item_id in new_ids:
@@ -112,6 +115,9 @@ class Store:
                 conn.execute(self._insert(media).on_conflict_do_nothing(), list(media_rows.values()))
             if link_rows:
                 conn.execute(self._insert(item_media).on_conflict_do_nothing(), link_rows)
+        if len(known) > 200_000:
+            known.clear()
+        known.update(account_rows)
         return [item_id for item_id in unique if item_id in new_set]
 
     def get_item(self, item_id: str) -> Item | None:
@@ -270,7 +276,7 @@ class Store:
         if not records:
             return 0
         now = utcnow()
-        rows = {(q.source, q.location): {**q.to_dict(), "created_at": now} for q in records}
+        rows = {(q.source, q.location): clip(quarantine, {**q.to_dict(), "created_at": now}) for q in records}
         with self.write() as conn:
             stmt = self._insert(quarantine).on_conflict_do_nothing().returning(quarantine.c.id)
             return len(list(conn.execute(stmt, list(rows.values()))))

@@ -1,0 +1,85 @@
+"""``create_app(config)``: the FastAPI app. No module-level state: each app owns its store and context.
+
+Feature routers are plug-ins: every module named in ``FEATURE_ROUTERS`` (or in the ``routers`` argument,
+or in ``routers = [...]`` in config.toml) exposes ``router`` (a FastAPI ``APIRouter``) and may expose
+``NAV`` (a list of ``(label, path)`` for the UI menu) and ``TEMPLATES`` (a folder of Jinja templates).
+Adding a feature's API and pages is one line in ``FEATURE_ROUTERS``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, FileSystemLoader
+
+import vigil
+from vigil.api import errors
+from vigil.api.context import AppContext
+from vigil.config import Config
+from vigil.store import Store
+
+WEB = Path(__file__).resolve().parent.parent / "web"
+
+FEATURE_ROUTERS: tuple[str, ...] = (
+    "vigil.api.auth",
+    "vigil.api.cases",
+    "vigil.api.audit",
+    "vigil.api.admin",
+    "vigil.web.pages",
+)
+
+
+def create_app(
+    config: Config | None = None, store: Store | None = None, routers: Sequence[str] | None = None
+) -> FastAPI:
+    config = config or Config.load()
+    owned = store is None
+    the_store = store or Store.open(config)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            the_store.close()
+
+    app = FastAPI(
+        title="vigil",
+        version=vigil.__version__,
+        description="Review queue, cases, accounts and the audit log of vigil.",
+        openapi_url="/openapi.json",
+        docs_url=None,  # FastAPI's docs page loads its assets from a CDN; the UI must work offline
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    modules = list(routers if routers is not None else FEATURE_ROUTERS)
+    modules += [str(m) for m in config.extra.get("routers", []) if str(m) not in modules]
+    nav: list[tuple[str, str]] = []
+    template_dirs = [WEB / "templates"]
+    for name in modules:
+        module = importlib.import_module(name)
+        app.include_router(module.router)
+        nav.extend(getattr(module, "NAV", []))
+        extra = getattr(module, "TEMPLATES", None)
+        if extra:
+            template_dirs.append(Path(extra))
+    templates = Jinja2Templates(directory=str(template_dirs[0]))
+    templates.env.loader = ChoiceLoader([FileSystemLoader(str(d)) for d in template_dirs])
+    app.state.vigil = AppContext(
+        config=config,
+        store=the_store,
+        templates=templates,
+        nav=nav,
+        template_dirs=template_dirs,
+        max_body_bytes=int(config.extra.get("max_request_bytes", 1 << 20)),
+    )
+    app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
+    errors.install(app)
+    app.add_middleware(errors.BodyLimit, limit=app.state.vigil.max_body_bytes)
+    app.add_middleware(errors.SecurityHeaders)
+    return app

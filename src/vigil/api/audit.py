@@ -1,0 +1,60 @@
+"""``/api/v1/audit``: read the log, verify its chain, export it (auditors and admins)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
+
+from vigil.api.auth import Principal, require
+from vigil.api.context import AppContext, get_ctx
+from vigil.api.schemas import AuditEntryOut, ErrorOut, VerifyOut
+from vigil.workflow import audit
+from vigil.workflow.roles import Permission
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+ERRORS: dict[int | str, dict[str, object]] = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}}
+
+
+@router.get("", response_model=list[AuditEntryOut], responses=ERRORS)
+def list_entries(
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    target_type: Annotated[str | None, Query(max_length=64)] = None,
+    target_id: Annotated[str | None, Query(max_length=256)] = None,
+    who: Principal = Depends(require(Permission.VIEW_AUDIT)),
+    ctx: AppContext = Depends(get_ctx),
+) -> list[AuditEntryOut]:
+    """Newest first."""
+    found = audit.entries(ctx.store, limit, offset, target_type, target_id)
+    return [AuditEntryOut(**{k: getattr(e, k) for k in AuditEntryOut.model_fields}) for e in found]
+
+
+@router.get("/verify", response_model=VerifyOut, responses=ERRORS)
+def verify(
+    who: Principal = Depends(require(Permission.VIEW_AUDIT)), ctx: AppContext = Depends(get_ctx)
+) -> VerifyOut:
+    """Recompute the hash chain; name the first broken entry."""
+    return VerifyOut(**audit.verify(ctx.store).to_dict())
+
+
+@router.get("/export", responses=ERRORS, response_class=StreamingResponse)
+def export(
+    who: Principal = Depends(require(Permission.EXPORT_AUDIT)), ctx: AppContext = Depends(get_ctx)
+) -> StreamingResponse:
+    """The whole log as JSON Lines, newest first. The export itself is audited."""
+    audit.append(ctx.store, who.name, "audit.export", "audit_log", None, {"format": "jsonl"})
+    store = ctx.store
+
+    def lines() -> Iterator[str]:
+        offset = 0
+        while batch := audit.entries(store, 1000, offset):
+            offset += len(batch)
+            for e in batch:
+                row = {k: getattr(e, k) for k in AuditEntryOut.model_fields}
+                yield json.dumps(row, default=str, ensure_ascii=False) + "\n"
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")

@@ -1,0 +1,66 @@
+"""``/api/v1/cases``: the queue, the case file, and transitions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import JSONResponse
+
+from vigil.api.auth import Principal, require
+from vigil.api.context import AppContext, get_ctx
+from vigil.api.schemas import CaseDetail, CasePage, CaseSummary, ErrorOut, TransitionIn
+from vigil.core.model import CaseState, Severity, utcnow
+from vigil.workflow.queue import MAX_PAGE, list_queue, open_case
+from vigil.workflow.roles import Permission
+from vigil.workflow.transition import transition
+
+router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorOut},
+    403: {"model": ErrorOut},
+    404: {"model": ErrorOut},
+    409: {"model": ErrorOut},
+}
+CaseId = Annotated[int, Path(ge=1, le=2**62)]
+
+
+@router.get("", response_model=CasePage, responses=ERRORS)
+def list_cases(
+    state: CaseState | None = None,
+    severity: Severity | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    after: Annotated[str | None, Query(max_length=100)] = None,
+    who: Principal = Depends(require(Permission.VIEW_CASES)),
+    ctx: AppContext = Depends(get_ctx),
+) -> JSONResponse:
+    """The review queue, oldest first (the nearest deadline leads), one page at a time."""
+    page = list_queue(
+        ctx.store, str(state) if state else None, str(severity) if severity else None, limit, after
+    )
+    now = utcnow()
+    rows = [CaseSummary.row(c, now) for c in page.cases]
+    return JSONResponse({"cases": rows, "next_cursor": page.next_cursor})
+
+
+@router.get("/{case_id}", response_model=CaseDetail, responses=ERRORS)
+def get_case(
+    case_id: CaseId,
+    who: Principal = Depends(require(Permission.VIEW_CASES)),
+    ctx: AppContext = Depends(get_ctx),
+) -> CaseDetail:
+    """The case file: the item, why it was flagged, matches, history, clocks. The view is audited."""
+    found = open_case(ctx.store, case_id, who.name, who.role, via="api")
+    return CaseDetail(**found.to_dict())
+
+
+@router.post("/{case_id}/transition", response_model=CaseSummary, responses=ERRORS)
+def post_transition(
+    case_id: CaseId,
+    body: TransitionIn,
+    who: Principal = Depends(require(Permission.WORK_CASES)),
+    ctx: AppContext = Depends(get_ctx),
+) -> CaseSummary:
+    """Move a case to another state; the role, the four-eyes rule and registered checks apply."""
+    case = transition(ctx.store, case_id, body.to, who.name, who.role, body.reason, **body.details())
+    return CaseSummary.of(case, utcnow())

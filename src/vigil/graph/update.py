@@ -1,0 +1,246 @@
+"""Incremental build: fold newly stored items into the graph, and catch up on items not yet graphed.
+
+``update_graph(store, items)`` is the pipeline hook: it claims the items in ``graph_items`` (an item is
+graphed once, however often it is offered), extracts their facts and merges them into ``graph_nodes`` and
+``graph_edges`` in one transaction. ``catch_up(store)`` walks the items table from a watermark
+(ingested_at, id) and does the same for everything stored since, so a missed hook loses nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, and_, exists, func, or_, select
+
+from vigil.config import Config
+from vigil.core.model import Account, Item, Media, utcnow
+from vigil.graph.extract import ExtractContext, extract, platform_of
+from vigil.graph.merge import write_facts
+from vigil.graph.pseudonym import Pseudonymiser
+from vigil.graph.state import among, bump_version, get_state, lock, set_state
+from vigil.graph.succession import infer_successions
+from vigil.graph.tables import graph_edges, graph_items, graph_nodes
+from vigil.store import Store
+from vigil.store.schema import accounts, item_media, items, signals
+
+CHUNK = 500
+SETTLE = timedelta(minutes=5)
+OUTLET_DETECTOR = "outlets"
+
+
+class Progress(Protocol):
+    def advance(self, n: int) -> None: ...
+
+
+@dataclass(slots=True)
+class UpdateResult:
+    items: int = 0
+    nodes_added: int = 0
+    edges_added: int = 0
+    edges_updated: int = 0
+    successions: int = 0
+
+    def add(self, other: UpdateResult) -> None:
+        for name in FIELDS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def to_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in FIELDS}
+
+
+FIELDS = ("items", "nodes_added", "edges_added", "edges_updated", "successions")
+
+
+def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def update_graph(
+    store: Store, batch: Sequence[Item], pseudonymiser: Pseudonymiser | None = None
+) -> UpdateResult:
+    """Fold items (already stored) into the graph; items graphed before are skipped."""
+    pseudonymiser = pseudonymiser or Pseudonymiser.for_home(Config.load().home)
+    with store.write() as conn:
+        return apply_items(conn, batch, pseudonymiser)
+
+
+def apply_items(conn: Connection, batch: Sequence[Item], pseudonymiser: Pseudonymiser) -> UpdateResult:
+    lock(conn)
+    unique = list({item.id: item for item in batch}.values())
+    fresh = set(_claim(conn, [item.id for item in unique]))
+    todo = [item for item in unique if item.id in fresh]
+    if not todo:
+        return UpdateResult()
+    facts = extract(todo, _context(conn, todo, pseudonymiser))
+    result = UpdateResult(items=len(todo))
+    new_edges = write_facts(conn, facts, result)
+    result.successions = infer_successions(conn, new_edges)
+    bump_version(conn)
+    return result
+
+
+def catch_up(
+    store: Store,
+    pseudonymiser: Pseudonymiser | None = None,
+    batch_size: int = 2000,
+    progress: Progress | None = None,
+) -> UpdateResult:
+    """Graph every item stored after the watermark and not graphed yet, in (ingested_at, id) order;
+    move the watermark. Items the pipeline hook graphed already are skipped without being loaded."""
+    pseudonymiser = pseudonymiser or Pseudonymiser.for_home(Config.load().home)
+    total = UpdateResult()
+    while True:
+        with store.write() as conn:
+            lock(conn)
+            mark = get_state(conn, "watermark")
+            query = _waiting(select(items), mark).order_by(items.c.ingested_at, items.c.id).limit(batch_size)
+            rows = list(conn.execute(query).mappings())
+            if not rows:
+                _settle(conn, mark)
+                return total
+            total.add(apply_items(conn, load_items(conn, rows), pseudonymiser))
+            set_state(conn, "watermark", [rows[-1]["ingested_at"].isoformat(), rows[-1]["id"]])
+        if progress is not None:
+            progress.advance(len(rows))
+
+
+def pending(store: Store) -> int:
+    """How many stored items after the watermark are not graphed yet."""
+    with store.read() as conn:
+        query = _waiting(select(func.count()).select_from(items), get_state(conn, "watermark"))
+        return int(conn.execute(query).scalar_one())
+
+
+def _waiting(query: Any, mark: Any) -> Any:
+    query = query.where(~exists().where(graph_items.c.item_id == items.c.id))
+    if mark:
+        at = datetime.fromisoformat(mark[0])
+        query = query.where(
+            or_(items.c.ingested_at > at, and_(items.c.ingested_at == at, items.c.id > mark[1]))
+        )
+    return query
+
+
+def _settle(conn: Connection, mark: Any) -> None:
+    """Nothing is waiting: move the watermark past everything stored more than SETTLE ago (later items
+    may still be committing with earlier times), so the next catch-up scans only what came since."""
+    last = conn.execute(
+        select(items.c.ingested_at, items.c.id)
+        .where(items.c.ingested_at <= utcnow() - SETTLE)
+        .order_by(items.c.ingested_at.desc(), items.c.id.desc())
+        .limit(1)
+    ).first()
+    if last is not None and (not mark or [last[0].isoformat(), last[1]] > mark):
+        set_state(conn, "watermark", [last[0].isoformat(), last[1]])
+
+
+def load_items(conn: Connection, rows: Sequence[Any]) -> list[Item]:
+    """Items from their rows, with accounts and media hashes, in three queries per batch."""
+    keys = {k for r in rows for k in (r["account_key"], r["channel_key"]) if k}
+    accs: dict[str, Account] = {}
+    for part in chunks(sorted(keys)):
+        for a in conn.execute(select(accounts).where(among(conn, accounts.c.key, list(part)))).mappings():
+            accs[a["key"]] = Account(
+                a["platform"], a["native_id"], a["handle"], a["display_name"], bool(a["is_channel"])
+            )
+    found: dict[str, list[Media]] = {}
+    ids = [r["id"] for r in rows]
+    for part in chunks(ids):
+        for m in conn.execute(
+            select(item_media).where(among(conn, item_media.c.item_id, list(part)))
+        ).mappings():
+            found.setdefault(m["item_id"], []).append(Media(m["sha256"], "", 0, name=m["name"], url=m["url"]))
+    return [
+        Item(
+            id=r["id"],
+            source=r["source"],
+            text="",
+            native_id=r["native_id"],
+            url=r["url"],
+            account=accs.get(r["account_key"] or ""),
+            channel=accs.get(r["channel_key"] or ""),
+            published=r["published"],
+            media=found.get(r["id"], []),
+            links=[x for x in (r["links"] or []) if isinstance(x, str)],
+            reply_to=r["reply_to"],
+            forwarded_from=r["forwarded_from"],
+            meta=dict(r["meta"] or {}),
+        )
+        for r in rows
+    ]
+
+
+def _claim(conn: Connection, ids: list[str]) -> list[str]:
+    claimed: list[str] = []
+    for part in chunks(ids):
+        known = set(
+            conn.execute(
+                select(graph_items.c.item_id).where(among(conn, graph_items.c.item_id, list(part)))
+            ).scalars()
+        )
+        new = [i for i in part if i not in known]
+        if new:
+            conn.execute(
+                graph_items.insert().returning(graph_items.c.item_id), [{"item_id": i} for i in new]
+            ).all()
+            claimed.extend(new)
+    return claimed
+
+
+def _context(conn: Connection, batch: Sequence[Item], pseudonymiser: Pseudonymiser) -> ExtractContext:
+    ctx = ExtractContext(node_key=pseudonymiser.node_key)
+    by_platform = {item.id: platform_of(item) for item in batch}
+    replies = {item.reply_to for item in batch if item.reply_to}
+    if replies:
+        for part in chunks(sorted(replies)):
+            for ref_id, native, author in conn.execute(
+                select(items.c.id, items.c.native_id, items.c.account_key).where(
+                    or_(items.c.id.in_(part), items.c.native_id.in_(part))
+                )
+            ):
+                if author:
+                    ctx.reply_authors[ref_id] = author
+                    if native:
+                        ctx.reply_authors.setdefault(native, author)
+    refs = {
+        f if ":" in f else f"{by_platform[item.id]}:{f}"
+        for item in batch
+        if isinstance(item.forwarded_from, str) and (f := item.forwarded_from.strip())
+    } | set(ctx.reply_authors.values())
+    for part in chunks(sorted(refs)):
+        ctx.channel_keys.update(
+            conn.execute(
+                select(accounts.c.key).where(among(conn, accounts.c.key, list(part)), accounts.c.is_channel)
+            ).scalars()
+        )
+    ctx.registered = registered_venues(conn)
+    for part in chunks([item.id for item in batch]):
+        for item_id, meta in conn.execute(
+            select(signals.c.item_id, signals.c.meta).where(
+                among(conn, signals.c.item_id, list(part)), signals.c.detector == OUTLET_DETECTOR
+            )
+        ):
+            names = (meta or {}).get("outlets") if isinstance(meta, dict) else None
+            if isinstance(names, list):
+                ctx.signal_outlets[item_id] = [n for n in names if isinstance(n, str)]
+    return ctx
+
+
+def registered_venues(conn: Connection) -> dict[str, set[str]]:
+    """Venue node key -> names of the outlets it was registered to (``vigil graph outlet add``)."""
+    src, dst = graph_nodes.alias("src"), graph_nodes.alias("dst")
+    rows = conn.execute(
+        select(src.c.key, dst.c.label, graph_edges.c.attrs)
+        .join(src, src.c.id == graph_edges.c.src)
+        .join(dst, dst.c.id == graph_edges.c.dst)
+        .where(graph_edges.c.kind == "part-of", dst.c.kind == "outlet")
+    )
+    out: dict[str, set[str]] = {}
+    for key, label, attrs in rows:
+        if (attrs or {}).get("registered"):
+            out.setdefault(key, set()).add(label)
+    return out

@@ -1,0 +1,135 @@
+"""Loading the graph (or part of it) for analysis: rows from the store, igraph for the algorithms.
+
+A ``GraphView`` holds the whole graph in igraph form for the current graph version and reloads it only
+when the version moves; long-lived processes (the API) keep one, the CLI builds one per command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import igraph as ig
+import numpy as np
+from sqlalchemy import or_, select
+
+from vigil.errors import UsageError
+from vigil.graph.state import version
+from vigil.graph.tables import graph_edges, graph_nodes
+from vigil.store import Store
+
+CHUNK = 500
+
+
+@dataclass(slots=True)
+class Loaded:
+    version: int
+    graph: ig.Graph  # directed, one edge per stored edge; vertex attrs: db_id, kind; edge attrs: db_id, kind
+    index: dict[int, int]  # node db id -> vertex index
+
+
+class GraphView:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._loaded: Loaded | None = None
+
+    def whole(self) -> Loaded:
+        current = version(self.store)
+        if self._loaded is None or self._loaded.version != current:
+            self._loaded = _load_whole(self.store, current)
+        return self._loaded
+
+
+def _load_whole(store: Store, current: int) -> Loaded:
+    with store.read() as conn:
+        nodes = conn.execute(select(graph_nodes.c.id, graph_nodes.c.kind).order_by(graph_nodes.c.id)).all()
+        edges = conn.execute(
+            select(
+                graph_edges.c.id,
+                graph_edges.c.src,
+                graph_edges.c.dst,
+                graph_edges.c.kind,
+                graph_edges.c.count,
+            )
+        ).all()
+    ids = np.fromiter((n[0] for n in nodes), dtype=np.int64, count=len(nodes))
+    index = {int(i): v for v, i in enumerate(ids)}
+    g = ig.Graph(n=len(nodes), directed=True)
+    g.vs["db_id"] = ids.tolist()
+    g.vs["kind"] = [n[1] for n in nodes]
+    pairs = [(index[e[1]], index[e[2]]) for e in edges if e[1] in index and e[2] in index]
+    g.add_edges(pairs)
+    kept = [e for e in edges if e[1] in index and e[2] in index]
+    g.es["db_id"] = [e[0] for e in kept]
+    g.es["kind"] = [e[3] for e in kept]
+    g.es["weight"] = [float(e[4] or 1) for e in kept]
+    return Loaded(current, g, index)
+
+
+def node_rows(store: Store, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    wanted = sorted(set(ids))
+    out: dict[int, dict[str, Any]] = {}
+    with store.read() as conn:
+        for start in range(0, len(wanted), CHUNK):
+            part = wanted[start : start + CHUNK]
+            for row in conn.execute(select(graph_nodes).where(graph_nodes.c.id.in_(part))).mappings():
+                out[row["id"]] = dict(row)
+    return out
+
+
+def resolve_node(store: Store, ref: str) -> dict[str, Any]:
+    """A node by its key (``domain:example.org``, ``outlet:name``, ``account:<pseudonym>``) or its id."""
+    ref = ref.strip()
+    with store.read() as conn:
+        query = select(graph_nodes)
+        if ref.isdigit():
+            query = query.where(or_(graph_nodes.c.id == int(ref), graph_nodes.c.key == ref))
+        else:
+            query = query.where(graph_nodes.c.key == ref)
+        row = conn.execute(query).mappings().first()
+    if row is None:
+        raise UsageError(
+            f"no node {ref!r} in the graph (give a node key such as domain:example.org, or an id)"
+        )
+    return dict(row)
+
+
+def edges_between(store: Store, pairs: Sequence[tuple[int, int]]) -> list[dict[str, Any]]:
+    """Stored edges joining each pair (either direction), with their evidence."""
+    out: list[dict[str, Any]] = []
+    with store.read() as conn:
+        for a, b in pairs:
+            c = graph_edges.c
+            rows = conn.execute(
+                select(graph_edges).where(or_((c.src == a) & (c.dst == b), (c.src == b) & (c.dst == a)))
+            ).mappings()
+            out.extend(dict(r) for r in rows)
+    return out
+
+
+def node_public(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "key": row["key"],
+        "kind": row["kind"],
+        "label": row["label"],
+        "first_seen": row["first_seen"],
+        "last_seen": row["last_seen"],
+        "items": row["item_count"],
+    }
+
+
+def edge_public(row: dict[str, Any]) -> dict[str, Any]:
+    attrs = row.get("attrs") or {}
+    return {
+        "id": row["id"],
+        "src": row["src"],
+        "dst": row["dst"],
+        "kind": row["kind"],
+        "first_seen": row["first_seen"],
+        "last_seen": row["last_seen"],
+        "count": row["count"],
+        "evidence": list(row.get("evidence") or []),
+        "attrs": {k: v for k, v in attrs.items() if k != "outlet_id"},
+    }

@@ -1,0 +1,1 @@
+"""Referral: hosting-provider resolution, removal orders and notices, delivery, re-checks, reports."""

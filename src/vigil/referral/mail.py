@@ -1,0 +1,73 @@
+"""Deliver a document by e-mail: SMTP with STARTTLS (required unless config says otherwise), the document
+as JSON and PDF attachments, a plain-text body from the strings file."""
+
+from __future__ import annotations
+
+import json
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any
+
+from vigil.config import Config
+from vigil.errors import ConfigError, UsageError
+from vigil.referral.delivery import record_delivery
+from vigil.referral.pdf import render_pdf
+from vigil.referral.strings import load_strings
+from vigil.store import Store
+
+
+def _reference(body: dict[str, Any]) -> str:
+    return str(body.get("reference") or body["section_a"]["reference"])
+
+
+def build_message(config: Config, document: dict[str, Any], to: str, sender: str) -> EmailMessage:
+    body = document["body"]
+    strings = load_strings(document["lang"], config)
+    title = strings[document["kind"]]["title"]
+    msg = EmailMessage()
+    msg["Subject"] = f"{title}: {_reference(body)}"
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1])
+    urls = "\n".join(document["urls"])
+    msg.set_content(f"{title}\n{_reference(body)}\n\n{urls}\n\nThe document is attached as PDF and JSON.\n")
+    msg.add_attachment(
+        render_pdf(body, config), maintype="application", subtype="pdf", filename=f"{_reference(body)}.pdf"
+    )
+    msg.add_attachment(
+        json.dumps(body, indent=1, ensure_ascii=False).encode(),
+        maintype="application",
+        subtype="json",
+        filename=f"{_reference(body)}.json",
+    )
+    return msg
+
+
+def send_email(store: Store, config: Config, document: dict[str, Any], to: str, actor: str) -> int:
+    if not to or "@" not in to:
+        raise UsageError(f"no e-mail address to send document {document['id']} to (got {to!r})")
+    smtp = config.extra.get("smtp") or {}
+    if not smtp.get("host") or not smtp.get("from"):
+        raise ConfigError("e-mail delivery needs [smtp] host and from in config.toml")
+    msg = build_message(config, document, to, str(smtp["from"]))
+    context = ssl.create_default_context(cafile=smtp.get("cafile") or None)
+    ok, details = True, {"message_id": msg["Message-ID"]}
+    try:
+        with smtplib.SMTP(
+            str(smtp["host"]), int(smtp.get("port", 587)), timeout=float(smtp.get("timeout", 20))
+        ) as client:
+            client.ehlo()
+            if smtp.get("starttls", True):
+                client.starttls(context=context)
+                client.ehlo()
+            if smtp.get("username"):
+                client.login(str(smtp["username"]), str(smtp.get("password", "")))
+            refused = client.send_message(msg)
+            if refused:
+                ok, details["refused"] = False, {k: str(v) for k, v in refused.items()}
+    except (smtplib.SMTPException, ssl.SSLError, OSError) as exc:
+        ok, details["error"] = False, f"{type(exc).__name__}: {exc}"
+    record_delivery(store, document, "email", to, ok, 1, actor, details)
+    return 0 if ok else 1

@@ -1,0 +1,326 @@
+"""X/Twitter: API v2 responses (``data`` + ``includes.users``/``includes.media``/``includes.tweets``) and
+v1.1 tweet objects (``retweeted_status``, ``entities.urls``, ``extended_entities.media``, ``user``).
+
+Accepted layouts: one JSON array of tweets (streamed), one response object (streamed in two passes:
+``includes`` first, then ``data``), a v1.1 search result (``statuses``), or JSON Lines of any of these.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vigil.core.model import Account, Item, Origin, Quarantined, make_item_id
+from vigil.sources.base import Record, Source, SourceContext, detect_bom, excerpt, iter_lines
+from vigil.sources.jsonstream import JSON_ERRORS, TOO_LARGE, CountingReader, iter_objects
+from vigil.sources.records import parse_date
+
+PLATFORM = "twitter"
+_INCLUDES = frozenset({"includes.users.item", "includes.media.item", "includes.tweets.item"})
+_TWEETS = frozenset({"data", "data.item", "statuses.item"})
+_V1_MARKS = (b'"id_str"', b'"screen_name"', b'"full_text"', b'"retweeted_status"')
+_V2_MARKS = (b'"author_id"', b'"edit_history_tweet_ids"', b'"includes"', b'"referenced_tweets"')
+
+
+@dataclass(slots=True)
+class Includes:
+    """The expansions of a v2 response, by id / media key."""
+
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    media: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tweets: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def add(self, kind: str, obj: Any) -> None:
+        if not isinstance(obj, dict):
+            return
+        if kind == "users" and obj.get("id") is not None:
+            self.users[str(obj["id"])] = obj
+        elif kind == "media" and obj.get("media_key") is not None:
+            self.media[str(obj["media_key"])] = obj
+        elif kind == "tweets" and obj.get("id") is not None:
+            self.tweets[str(obj["id"])] = obj
+
+    @classmethod
+    def of(cls, response: dict[str, Any]) -> Includes:
+        inc = cls()
+        raw = response.get("includes")
+        if isinstance(raw, dict):
+            for kind in ("users", "media", "tweets"):
+                for obj in _list(raw.get(kind)):
+                    inc.add(kind, obj)
+        return inc
+
+
+class TweetError(ValueError):
+    pass
+
+
+class TwitterSource(Source):
+    name = "twitter"
+
+    def sniff(self, path: Path, head: bytes) -> float:
+        enc, skip = detect_bom(head)
+        text = head[skip:].decode(enc, "ignore").lstrip().encode()
+        if not text.startswith((b"{", b"[")):
+            return 0.0
+        if sum(m in head for m in _V1_MARKS) >= 2 or (
+            b'"data"' in head and any(m in head for m in _V2_MARKS)
+        ):
+            return 0.9
+        if b'"statuses"' in head or sum(m in head for m in _V2_MARKS) >= 2:
+            return 0.8
+        return 0.0
+
+    def read(self, path: Path, ctx: SourceContext) -> Iterator[Record]:
+        source = str(path)
+        if path.stat().st_size > ctx.max_file_bytes:
+            yield Quarantined(source, "file", f"file larger than {ctx.max_file_bytes} bytes; not read")
+            return
+        with path.open("rb") as fh:
+            head = fh.read(65536)
+        enc, skip = detect_bom(head)
+        body = head[skip:].lstrip()
+        first_line = head[skip:].split(b"\n", 1)[0].strip()
+        if not body:
+            return
+        if enc != "utf-8" or (body.startswith(b"{") and _complete_json(first_line)):
+            yield from self._read_lines(path, source, ctx)
+        else:
+            yield from self._read_document(path, source, ctx, skip)
+
+    # ---- JSON Lines: each line a tweet or a whole v2 response ------------------------------------------
+
+    def _read_lines(self, path: Path, source: str, ctx: SourceContext) -> Iterator[Record]:
+        with path.open("rb") as fh:
+            for line in iter_lines(fh, ctx.max_record_bytes):
+                where = f"line {line.number}"
+                if line.text is None:
+                    yield Quarantined(source, where, line.error or "unreadable", excerpt(line.raw))
+                    continue
+                if not line.text.strip():
+                    continue
+                try:
+                    obj = json.loads(line.text)
+                except ValueError as exc:
+                    yield Quarantined(source, where, f"invalid JSON: {exc}", excerpt(line.text))
+                    continue
+                if isinstance(obj, dict) and "data" in obj:
+                    inc = Includes.of(obj)
+                    data = obj["data"]
+                    tweets = data if isinstance(data, list) else [data]
+                    for n, tweet in enumerate(tweets):
+                        yield self._convert(tweet, inc, source, f"{where} data[{n}]")
+                else:
+                    yield self._convert(obj, Includes(), source, where)
+
+    # ---- one JSON document: an array of tweets, a v2 response, or a v1.1 search result -----------------
+
+    def _read_document(self, path: Path, source: str, ctx: SourceContext, skip: int) -> Iterator[Record]:
+        inc = Includes()
+        with path.open("rb") as fh:
+            fh.seek(skip)
+            counter = CountingReader(fh)
+            try:
+                for prefix, obj in iter_objects(counter, _INCLUDES, ctx.max_record_bytes):
+                    inc.add(prefix.split(".")[1], obj)
+            except JSON_ERRORS:
+                pass  # reported by the second pass, which reads the same bytes
+        with path.open("rb") as fh:
+            fh.seek(skip)
+            counter = CountingReader(fh)
+            n = 0
+            try:
+                for prefix, obj in iter_objects(counter, _TWEETS | {"item"}, ctx.max_record_bytes):
+                    where = f"{prefix.replace('.item', '')}[{n}]" if prefix != "data" else "data"
+                    n += 1
+                    if obj is TOO_LARGE:
+                        yield Quarantined(
+                            source, where, f"tweet longer than {ctx.max_record_bytes} characters"
+                        )
+                    else:
+                        yield self._convert(obj, inc, source, where)
+            except JSON_ERRORS as exc:
+                yield Quarantined(
+                    source,
+                    f"byte {counter.offset} after {n} tweets",
+                    f"truncated or invalid JSON: {str(exc)[:200]}; the rest of the file is unread",
+                )
+
+    # ---- one tweet ----------------------------------------------------------------------------------
+
+    def _convert(self, obj: Any, inc: Includes, source: str, where: str) -> Record:
+        try:
+            if not isinstance(obj, dict):
+                raise TweetError(f"expected a tweet object, found {type(obj).__name__}")
+            v1 = "user" in obj or "id_str" in obj or "full_text" in obj
+            item = _from_v1(obj) if v1 else _from_v2(obj, inc)
+        except TweetError as exc:
+            return Quarantined(source, where, str(exc), excerpt(json.dumps(obj, default=str)[:200]))
+        item.origin = Origin(source, where, self.name)
+        return item
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _complete_json(line: bytes) -> bool:
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
+
+
+def _tweet_id(obj: dict[str, Any]) -> str:
+    native = obj.get("id_str") or obj.get("id")
+    if isinstance(native, bool) or not isinstance(native, str | int) or native == "":
+        raise TweetError("tweet has no id")
+    return str(native)
+
+
+def _url(handle: str | None, native: str) -> str:
+    return (
+        f"https://twitter.com/{handle}/status/{native}" if handle else f"https://x.com/i/web/status/{native}"
+    )
+
+
+def _str(value: Any) -> str | None:
+    return (
+        str(value) if isinstance(value, str | int) and not isinstance(value, bool) and value != "" else None
+    )
+
+
+def _from_v1(obj: dict[str, Any]) -> Item:
+    native = _tweet_id(obj)
+    ext = _dict(obj.get("extended_tweet"))
+    text = ext.get("full_text") or obj.get("full_text") or obj.get("text")
+    if not isinstance(text, str):
+        raise TweetError("tweet has no text")
+    user = _dict(obj.get("user"))
+    handle = _str(user.get("screen_name"))
+    account = (
+        Account(PLATFORM, _str(user.get("id_str") or user.get("id")), handle, _str(user.get("name")))
+        if user
+        else None
+    )
+    meta: dict[str, Any] = {}
+    forwarded = None
+    rt = obj.get("retweeted_status")
+    if isinstance(rt, dict):
+        original = _from_v1(rt)
+        meta["retweet_of"] = original.native_id
+        forwarded = original.account.handle if original.account else None
+        text = original.text  # the retweet's own text is truncated ("RT @x: ..."); keep the original
+    quoted = obj.get("quoted_status")
+    if isinstance(quoted, dict) or obj.get("quoted_status_id_str"):
+        meta["quote_of"] = _str(obj.get("quoted_status_id_str")) or (
+            _str(quoted.get("id_str") or quoted.get("id")) if isinstance(quoted, dict) else None
+        )
+    entities = _dict(ext.get("entities") or obj.get("entities"))
+    links = [
+        u["expanded_url"]
+        for u in _list(entities.get("urls"))
+        if isinstance(u, dict) and isinstance(u.get("expanded_url"), str)
+    ]
+    extended = _dict(ext.get("extended_entities") or obj.get("extended_entities"))
+    media = []
+    for m in _list(extended.get("media")):
+        if isinstance(m, dict) and isinstance(m.get("media_url_https") or m.get("media_url"), str):
+            entry = {
+                "type": _str(m.get("type")) or "photo",
+                "url": m.get("media_url_https") or m["media_url"],
+            }
+            variants = (
+                (m.get("video_info") or {}).get("variants") if isinstance(m.get("video_info"), dict) else None
+            )
+            if isinstance(variants, list):
+                entry["variants"] = [v["url"] for v in variants if isinstance(v, dict) and "url" in v]
+            media.append(entry)
+    if media:
+        meta["media"] = media
+    for key in ("source", "retweet_count", "favorite_count"):
+        if isinstance(obj.get(key), str | int) and not isinstance(obj.get(key), bool):
+            meta[key] = obj[key]
+    return Item(
+        id=make_item_id(PLATFORM, native),
+        source=PLATFORM,
+        text=text,
+        native_id=native,
+        url=_url(handle, native),
+        account=account,
+        published=parse_date(obj.get("created_at")),
+        lang=_str(obj.get("lang")),
+        links=links,
+        reply_to=_str(obj.get("in_reply_to_status_id_str") or obj.get("in_reply_to_status_id")),
+        forwarded_from=forwarded,
+        meta=meta,
+    )
+
+
+def _from_v2(obj: dict[str, Any], inc: Includes) -> Item:
+    native = _tweet_id(obj)
+    note = _dict(obj.get("note_tweet"))
+    text = note.get("text") or obj.get("text")
+    if not isinstance(text, str):
+        raise TweetError("tweet has no text")
+    author_id = _str(obj.get("author_id"))
+    user = inc.users.get(author_id or "", {})
+    handle = _str(user.get("username"))
+    account = Account(PLATFORM, author_id, handle, _str(user.get("name"))) if author_id else None
+    meta: dict[str, Any] = {}
+    reply_to = forwarded = None
+    refs = obj.get("referenced_tweets")
+    for ref in refs if isinstance(refs, list) else []:
+        if not isinstance(ref, dict) or _str(ref.get("id")) is None:
+            continue
+        ref_id = str(ref["id"])
+        kind = ref.get("type")
+        if kind == "replied_to":
+            reply_to = ref_id
+        elif kind in ("retweeted", "quoted"):
+            meta["retweet_of" if kind == "retweeted" else "quote_of"] = ref_id
+            original = inc.tweets.get(ref_id)
+            if kind == "retweeted" and original:
+                ref_user = inc.users.get(str(original.get("author_id")), {})
+                forwarded = _str(ref_user.get("username")) or _str(original.get("author_id"))
+                if isinstance(original.get("text"), str):
+                    text = original["text"]
+    entities = _dict(obj.get("entities"))
+    links = [
+        u.get("unwound_url") or u["expanded_url"]
+        for u in _list(entities.get("urls"))
+        if isinstance(u, dict) and isinstance(u.get("expanded_url"), str)
+    ]
+    attachments = _dict(obj.get("attachments"))
+    media = []
+    for key in _list(attachments.get("media_keys")):
+        m = inc.media.get(str(key))
+        if m:
+            url = m.get("url") or m.get("preview_image_url")
+            media.append({"type": _str(m.get("type")) or "photo", "url": url, "media_key": str(key)})
+    if media:
+        meta["media"] = media
+    if isinstance(obj.get("conversation_id"), str):
+        meta["conversation_id"] = obj["conversation_id"]
+    return Item(
+        id=make_item_id(PLATFORM, native),
+        source=PLATFORM,
+        text=text,
+        native_id=native,
+        url=_url(handle, native),
+        account=account,
+        published=parse_date(obj.get("created_at")),
+        lang=_str(obj.get("lang")),
+        links=links,
+        reply_to=reply_to,
+        forwarded_from=forwarded,
+        meta=meta,
+    )

@@ -1,0 +1,186 @@
+"""WARC and WARC.gz: each ``response`` record with an HTML page becomes an Item (main text by trafilatura,
+out-links and image URLs kept).
+
+Decompression is bounded: a .warc.gz is inflated by this module, counting bytes, and reading stops at
+``max_decompressed_bytes`` (a gzip bomb is quarantined with its reason; what came before is kept). HTTP
+bodies (chunked, gzip/deflate/brotli content-encoding) are bounded by ``max_record_bytes``. A truncated
+record is quarantined with its offset and WARC-Record-ID.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import BufferedReader, ChunkedDataReader
+from warcio.exceptions import ArchiveLoadFailed
+
+from vigil.core.model import Item, Origin, Quarantined, make_item_id
+from vigil.sources.base import Record, Source, SourceContext
+from vigil.sources.html import links_and_images, main_text
+from vigil.sources.records import parse_date
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_GZIP = b"\x1f\x8b"
+
+
+class DecompressionLimit(Exception):
+    pass
+
+
+class BoundedInflater(io.RawIOBase):
+    """A gzip (multi-member) stream that refuses to inflate more than ``limit`` bytes in all."""
+
+    def __init__(self, raw: BinaryIO, limit: int) -> None:
+        self.gz = gzip.GzipFile(fileobj=raw, mode="rb")
+        self.limit = limit
+        self.total = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        want = (
+            self.limit - self.total + 1
+            if size is None or size < 0
+            else min(size, self.limit - self.total + 1)
+        )
+        data = self.gz.read(max(want, 1))
+        self.total += len(data)
+        if self.total > self.limit:
+            raise DecompressionLimit(f"decompressed size exceeds {self.limit} bytes (gzip bomb?)")
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+class WarcSource(Source):
+    name = "warc"
+
+    def sniff(self, path: Path, head: bytes) -> float:
+        if head.startswith(b"WARC/"):
+            return 0.95
+        if head.startswith(_GZIP):
+            try:
+                inner = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 16)
+            except zlib.error:
+                return 0.0
+            if inner.startswith(b"WARC/"):
+                return 0.95
+            return 0.5 if path.name.lower().endswith(".warc.gz") else 0.0
+        return 0.0
+
+    def read(self, path: Path, ctx: SourceContext) -> Iterator[Record]:
+        source = str(path)
+        if path.stat().st_size > ctx.max_file_bytes:
+            yield Quarantined(source, "file", f"file larger than {ctx.max_file_bytes} bytes; not read")
+            return
+        with path.open("rb") as raw:
+            compressed = raw.read(2) == _GZIP
+            raw.seek(0)
+            stream: Any = BoundedInflater(raw, ctx.max_decompressed_bytes) if compressed else raw
+            unit = "uncompressed byte" if compressed else "byte"
+            iterator = ArchiveIterator(stream)
+            last = "start of file"
+            try:
+                for record in iterator:
+                    offset = iterator.offset  # start of this record (get_record_offset would consume it)
+                    rec_id = record.rec_headers.get_header("WARC-Record-ID") or ""
+                    last = f"record at {unit} {offset}" + (f" {rec_id}" if rec_id else "")
+                    if record.rec_type != "response":
+                        continue
+                    out = self._response(record, source, last, ctx)
+                    if out is not None:
+                        yield out
+            except DecompressionLimit as exc:
+                yield Quarantined(source, f"after {last}", f"{exc}; the rest of the file is unread")
+            except (ArchiveLoadFailed, EOFError, OSError, zlib.error, ValueError) as exc:
+                yield Quarantined(
+                    source,
+                    f"after {last}",
+                    f"truncated or malformed WARC: {exc}; the rest of the file is unread",
+                )
+            except (AttributeError, TypeError, IndexError, KeyError) as exc:  # warcio on malformed headers
+                yield Quarantined(
+                    source,
+                    f"after {last}",
+                    f"truncated or malformed WARC: {exc}; the rest of the file is unread",
+                )
+
+    def _response(self, record: Any, source: str, where: str, ctx: SourceContext) -> Record | None:
+        headers = record.http_headers
+        ctype = (headers.get_header("Content-Type") or "").lower() if headers else ""
+        if not ctype.startswith(_HTML_TYPES):
+            return None
+        body = record.raw_stream.read(ctx.max_record_bytes + 1)
+        if len(body) > ctx.max_record_bytes:
+            return Quarantined(source, where, f"record body longer than {ctx.max_record_bytes} bytes")
+        if getattr(record.raw_stream, "limit", 0) > 0 and not record.raw_stream.read(1):
+            declared = record.rec_headers.get_header("Content-Length")
+            return Quarantined(source, where, f"record truncated: Content-Length {declared}, body ends early")
+        try:
+            content = _decode_body(body, headers, ctx.max_record_bytes)
+        except (ValueError, OSError, zlib.error, EOFError) as exc:
+            return Quarantined(source, where, f"undecodable HTTP body: {exc}")
+        html = content.decode(_charset(ctype), "replace")
+        url = record.rec_headers.get_header("WARC-Target-URI")
+        rec_id = record.rec_headers.get_header("WARC-Record-ID")
+        text = main_text(html, url)
+        links, images = links_and_images(html, url)
+        meta: dict[str, Any] = {"status": headers.get_statuscode(), "content_type": ctype}
+        if images:
+            meta["images"] = images
+        return Item(
+            id=make_item_id(self.name, rec_id, text, url),
+            source=self.name,
+            text=text,
+            native_id=rec_id,
+            html=html,
+            url=url,
+            published=parse_date(record.rec_headers.get_header("WARC-Date")),
+            links=links,
+            origin=Origin(source, where, self.name),
+            meta=meta,
+        )
+
+
+def _decode_body(body: bytes, headers: Any, limit: int) -> bytes:
+    encoding = (headers.get_header("Content-Encoding") or "").lower() or None
+    if encoding not in BufferedReader.get_supported_decompressors():
+        encoding = None
+    if (headers.get_header("Transfer-Encoding") or "").lower() == "chunked":
+        reader: Any = ChunkedDataReader(io.BytesIO(body), decomp_type=encoding)
+    elif encoding:
+        reader = BufferedReader(io.BytesIO(body), decomp_type=encoding)
+    else:
+        return body
+    out = reader.read(limit + 1)
+    while len(out) <= limit:
+        more = reader.read(limit + 1 - len(out))
+        if not more:
+            break
+        out += more
+    if len(out) > limit:
+        raise ValueError(f"decoded body longer than {limit} bytes")
+    return out
+
+
+def _charset(ctype: str) -> str:
+    for part in ctype.split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key == "charset" and value:
+            candidate = value.strip("\"' ")
+            try:
+                "".encode(candidate)
+            except LookupError:
+                break
+            return candidate
+    return "utf-8"

@@ -1,0 +1,1 @@
+"""The analyst UI: server-rendered pages, templates and static assets (no CDN)."""

@@ -1,0 +1,270 @@
+"""The UI's pages: log-in, queue, case, audit, dashboard, and the media a reviewer chooses to reveal.
+
+Pages use a session cookie; every form carries the session's CSRF token, and the JavaScript sends it as
+``X-CSRF-Token``. Media is served only to logged-in users, never cached, and every fetch is audited.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from vigil.api.auth import SESSION_COOKIE, Principal, csrf_ok, optional_principal
+from vigil.api.context import AppContext, get_ctx
+from vigil.api.errors import error_response
+from vigil.core.media import MediaSink
+from vigil.core.model import CaseState, Severity, utcnow
+from vigil.store.schema import media
+from vigil.web import charts
+from vigil.workflow import accounts, audit
+from vigil.workflow.errors import AuthError, WorkflowError
+from vigil.workflow.queue import MAX_PAGE, list_queue, open_case
+from vigil.workflow.roles import Permission, can
+from vigil.workflow.sla import next_deadline
+from vigil.workflow.states import LABELS, REQUIRED_DETAILS, Decision, RecheckOutcome
+from vigil.workflow.stats import dashboard
+from vigil.workflow.transition import transition
+
+router = APIRouter(include_in_schema=False)
+NAV = [("Queue", "/"), ("Dashboard", "/dashboard"), ("Audit", "/audit")]
+Sha = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
+
+
+def _page(
+    request: Request, ctx: AppContext, who: Principal | None, name: str, status: int = 200, **values: Any
+) -> HTMLResponse:
+    return ctx.templates.TemplateResponse(
+        request,
+        name,
+        {"who": who, "nav": ctx.nav, "can": can, "Permission": Permission, **values},
+        status_code=status,
+    )
+
+
+def _login_redirect() -> RedirectResponse:
+    return RedirectResponse("/login", status_code=303)
+
+
+def _forbidden(request: Request, ctx: AppContext, who: Principal, why: str) -> HTMLResponse:
+    return _page(request, ctx, who, "error.html", 403, message=why)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, ctx: AppContext = Depends(get_ctx)) -> HTMLResponse:
+    return _page(request, ctx, None, "login.html")
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    ctx: AppContext = Depends(get_ctx),
+) -> Response:
+    try:
+        user = accounts.authenticate(ctx.store, username, password, via="ui")
+    except AuthError as exc:
+        return _page(request, ctx, None, "login.html", 401, error=str(exc), username=username)
+    token = accounts.issue_token(ctx.store, user, "session")
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token.value,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        max_age=int(accounts.SESSION_TTL.total_seconds()),
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(
+    request: Request,
+    csrf: Annotated[str, Form(max_length=200)] = "",
+    who: Principal | None = Depends(optional_principal),
+    ctx: AppContext = Depends(get_ctx),
+) -> Response:
+    if who is not None and who.via == "session" and csrf_ok(who, csrf):
+        accounts.revoke_token(ctx.store, request.cookies.get(SESSION_COOKIE, ""))
+        audit.append(ctx.store, who.name, "auth.logout", "user", who.name, {"via": "ui"})
+    response = _login_redirect()
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def queue(
+    request: Request,
+    state: str = "",
+    severity: str = "",
+    after: str = "",
+    who: Principal | None = Depends(optional_principal),
+    ctx: AppContext = Depends(get_ctx),
+) -> Response:
+    if who is None:
+        return _login_redirect()
+    try:
+        page = list_queue(ctx.store, state or None, severity or None, MAX_PAGE // 2, after or None)
+    except WorkflowError as exc:
+        return _page(request, ctx, who, "error.html", 400, message=str(exc))
+    rows = [(c, next_deadline(c)) for c in page.cases]
+    return _page(
+        request,
+        ctx,
+        who,
+        "queue.html",
+        rows=rows,
+        state=state,
+        severity=severity,
+        states=list(CaseState),
+        severities=list(Severity),
+        next_cursor=page.next_cursor,
+        now=utcnow(),
+    )
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(
+    request: Request,
+    case_id: Annotated[int, Path(ge=1, le=2**62)],
+    who: Principal | None = Depends(optional_principal),
+    ctx: AppContext = Depends(get_ctx),
+) -> Response:
+    if who is None:
+        return _login_redirect()
+    return _render_case(request, ctx, who, case_id)
+
+
+def _render_case(
+    request: Request, ctx: AppContext, who: Principal, case_id: int, error: str = "", status: int = 200
+) -> HTMLResponse:
+    try:
+        found = open_case(ctx.store, case_id, who.name, who.role, via="ui")
+    except WorkflowError as exc:
+        return _page(request, ctx, who, "error.html", exc.status, message=str(exc))
+    needs = {
+        str(to): REQUIRED_DETAILS.get((found.case.state, to)) for to in map(CaseState, found.next_states)
+    }
+    choices = {Decision: list(Decision), RecheckOutcome: list(RecheckOutcome)}
+    return _page(
+        request,
+        ctx,
+        who,
+        "case.html",
+        status,
+        file=found,
+        labels=LABELS,
+        needs={k: (v[0], choices[v[1]]) if v else None for k, v in needs.items()},
+        error=error,
+        now=utcnow(),
+    )
+
+
+@router.post("/cases/{case_id}/transition", response_class=HTMLResponse)
+def case_transition(
+    request: Request,
+    case_id: Annotated[int, Path(ge=1, le=2**62)],
+    to: Annotated[str, Form(max_length=32)],
+    reason: Annotated[str, Form(max_length=4000)] = "",
+    decision: Annotated[str, Form(max_length=32)] = "",
+    outcome: Annotated[str, Form(max_length=32)] = "",
+    csrf: Annotated[str, Form(max_length=200)] = "",
+    who: Principal | None = Depends(optional_principal),
+    ctx: AppContext = Depends(get_ctx),
+) -> Response:
+    if who is None:
+        return _login_redirect()
+    if who.via != "session" or not csrf_ok(who, csrf):
+        return _forbidden(request, ctx, who, "missing or wrong CSRF token; reload the page")
+    if not can(who.role, Permission.WORK_CASES):
+        return _forbidden(request, ctx, who, f"role {who.role!r} may not work cases")
+    details: dict[str, Any] = {k: v for k, v in (("decision", decision), ("outcome", outcome)) if v}
+    try:
+        transition(ctx.store, case_id, to, who.name, who.role, reason, **details)
+    except WorkflowError as exc:
+        return _render_case(request, ctx, who, case_id, error=str(exc), status=exc.status)
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+@router.post("/cases/{case_id}/media/{sha256}/reveal")
+def reveal(
+    request: Request,
+    case_id: Annotated[int, Path(ge=1, le=2**62)],
+    sha256: Sha,
+    who: Principal | None = Depends(optional_principal),
+    ctx: AppContext = Depends(get_ctx),
+) -> JSONResponse:
+    """The reviewer chose to see a medium unblurred: put it on the record."""
+    if who is None:
+        return error_response(401, "log in first")
+    if not csrf_ok(who, request.headers.get("x-csrf-token")):
+        return error_response(403, "missing or wrong CSRF token")
+    if not can(who.role, Permission.VIEW_CASES):
+        return error_response(403, f"role {who.role!r} may not view cases")
+    audit.append(ctx.store, who.name, "media.reveal", "media", sha256, {"case": case_id})
+    return JSONResponse({"revealed": sha256})
+
+
+@router.get("/media/{sha256}")
+def media_file(
+    sha256: Sha,
+    case: int = 0,
+    who: Principal | None = Depends(optional_principal),
+    ctx: AppContext = Depends(get_ctx),
+) -> Response:
+    if who is None:
+        return error_response(401, "log in first")
+    if not can(who.role, Permission.VIEW_CASES):
+        return error_response(403, f"role {who.role!r} may not view media")
+    with ctx.store.read() as conn:
+        mime = conn.execute(select(media.c.mime).where(media.c.sha256 == sha256)).scalar()
+    path = MediaSink(ctx.config.media_dir).path_for(sha256)
+    if mime is None or not path.is_file():
+        return error_response(404, "no such media")
+    audit.append(ctx.store, who.name, "media.view", "media", sha256, {"case": case or None})
+    return FileResponse(path, media_type=mime, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(
+    request: Request,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    who: Principal | None = Depends(optional_principal),
+    ctx: AppContext = Depends(get_ctx),
+) -> Response:
+    if who is None:
+        return _login_redirect()
+    if not can(who.role, Permission.VIEW_AUDIT):
+        return _forbidden(request, ctx, who, f"role {who.role!r} may not read the audit log")
+    return _page(
+        request,
+        ctx,
+        who,
+        "audit.html",
+        entries=audit.entries(ctx.store, 200, offset),
+        verified=audit.verify(ctx.store),
+        offset=offset,
+    )
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard_page(
+    request: Request, who: Principal | None = Depends(optional_principal), ctx: AppContext = Depends(get_ctx)
+) -> Response:
+    if who is None:
+        return _login_redirect()
+    data = dashboard(ctx.store)
+    per_state = {str(s): float(data.cases_per_state.get(str(s), 0)) for s in CaseState}
+    svgs = {
+        "Detections per day by language": charts.lines("by language", data.days, data.by_language),
+        "Detections per day by outlet": charts.lines("by outlet", data.days, data.by_outlet),
+        "Cases per state": charts.bars("cases per state", per_state),
+        "Time from referral to removal": charts.histogram(
+            "time to removal", data.removal_hours, [1, 6, 24, 72, 168], "h"
+        ),
+    }
+    return _page(request, ctx, who, "dashboard.html", svgs=svgs, summary=data.removal_summary())

@@ -1,0 +1,68 @@
+"""Shared set-up for the evidence and referral tests: a config that trusts the local servers, and a case."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from vigil.config import Config
+from vigil.core.model import Case, Item, make_item_id
+from vigil.store import Store
+
+
+def local_config(config: Config, dns_address: str, **extra: object) -> Config:
+    config.allow_private_addresses = True
+    config.http_timeout = 5.0
+    config.extra["dns_servers"] = [dns_address]
+    config.extra.update(extra)
+    return config
+
+
+def make_case(store: Store, url: str, title: str = "placeholder case") -> int:
+    item = Item(
+        id=make_item_id("web", url), source="web", text="neutral placeholder text", url=url, native_id=url
+    )
+    store.add_items([item])
+    (case_id,) = store.open_cases([Case(None, item.id, title=title, score=0.9)])
+    return case_id
+
+
+def write_local_config(home: Path, dns_address: str, **extra: object) -> None:
+    """The same trust in the local servers, for commands run in a subprocess."""
+    lines = ["allow_private_addresses = true", "http_timeout = 5.0", f'dns_servers = ["{dns_address}"]']
+    lines += [f"{key} = {_toml(value)}" for key, value in extra.items()]
+    (home / "config.toml").write_text("\n".join(lines) + "\n", "utf-8")
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + "}"
+    return json.dumps(value)
+
+
+@dataclass
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(args: list[str], home: Path) -> CliResult:
+    """The real ``vigil`` command, run in this process (a subprocess per call costs seconds of imports).
+    ``home`` must be the VIGIL_HOME the ``home`` fixture set."""
+    from typer.testing import CliRunner
+
+    from vigil.cli import app
+    from vigil.errors import UsageError, VigilError
+
+    assert os.environ.get("VIGIL_HOME") == str(home)
+    result = CliRunner().invoke(app, args)
+    code, stderr = result.exit_code, result.stderr
+    if isinstance(result.exception, VigilError):
+        code = 2 if isinstance(result.exception, UsageError) else 1
+        stderr += f"vigil: error: {result.exception}\n"
+    elif result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return CliResult(code, result.stdout, stderr)

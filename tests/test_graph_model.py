@@ -1,0 +1,212 @@
+"""The graph model: incremental and idempotent updates, the catch-up watermark, pseudonymised accounts,
+edges with evidence, infrastructure facts, and hostile item metadata."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from vigil.core.model import Account, Item, Media, make_item_id
+from vigil.graph.extract import ExtractContext, extract
+from vigil.graph.merge import EVIDENCE_CAP
+from vigil.graph.outlets import register_outlet
+from vigil.graph.paths import ego, shortest_path
+from vigil.graph.pseudonym import Pseudonymiser
+from vigil.graph.stats import stats
+from vigil.graph.tables import graph_edges, graph_nodes
+from vigil.graph.update import catch_up, update_graph
+from vigil.graph.view import GraphView
+from vigil.store import Store
+
+T0 = datetime(2024, 3, 1, tzinfo=UTC)
+SECRET = Pseudonymiser(b"k" * 32)
+
+
+def item(n: int, **kw: object) -> Item:
+    return Item(id=make_item_id("t", str(n)), source="t", text=f"placeholder {n}", native_id=str(n), **kw)  # type: ignore[arg-type]
+
+
+def person(handle: str) -> Account:
+    return Account("telegram", native_id=handle, handle=handle, display_name=f"Name of {handle}")
+
+
+def channel(handle: str) -> Account:
+    return Account("telegram", native_id=handle, handle=handle, is_channel=True)
+
+
+def edges(store: Store) -> dict[tuple[str, str, str], dict]:
+    src, dst = graph_nodes.alias("s"), graph_nodes.alias("d")
+    with store.read() as conn:
+        rows = conn.execute(
+            select(src.c.key.label("s"), dst.c.key.label("d"), graph_edges)
+            .join(src, src.c.id == graph_edges.c.src)
+            .join(dst, dst.c.id == graph_edges.c.dst)
+        ).mappings()
+        return {(r["s"], r["d"], r["kind"]): dict(r) for r in rows}
+
+
+def sample() -> list[Item]:
+    news = channel("newsroom")
+    alice, bob = person("alice_handle"), person("bob_handle")
+    pic = Media("ab" * 32, "image/png", 10, kind="image")
+    return [
+        item(
+            1, account=alice, channel=news, published=T0, media=[pic], links=["https://mega.nz/file/XYZ#key"]
+        ),
+        item(
+            2,
+            account=bob,
+            channel=news,
+            published=T0 + timedelta(hours=1),
+            forwarded_from="telegram:alice_handle",
+        ),
+        item(3, account=bob, channel=news, published=T0 + timedelta(hours=2), reply_to="1", media=[pic]),
+        item(
+            4,
+            url="https://www.site-one.example/page",
+            published=T0 + timedelta(hours=3),
+            meta={
+                "infra": {
+                    "domain": "site-one.example",
+                    "ip": "192.0.2.7",
+                    "asn": "AS64500",
+                    "hoster": "Example Host",
+                },
+                "tracking_ids": ["UA-000-1"],
+                "template": "tpl-a",
+                "replaces": "old-site.example",
+            },
+        ),
+    ]
+
+
+def test_items_become_nodes_and_edges_with_evidence(store: Store) -> None:
+    items = sample()
+    store.add_items(items)
+    result = update_graph(store, items, SECRET)
+    assert result.items == 4
+    got = edges(store)
+    alice, bob = SECRET.node_key("telegram:alice_handle"), SECRET.node_key("telegram:bob_handle")
+    news = "channel:telegram:newsroom"
+    posted = got[(alice, news, "posted")]
+    assert (
+        posted["evidence"] == [items[0].id]
+        and posted["first_seen"] == T0
+        and posted["attrs"]["originals"] == 1
+    )
+    assert got[(bob, news, "posted")]["count"] == 2
+    assert got[(bob, alice, "forwarded-from")]["evidence"] == [items[1].id]
+    assert got[(bob, alice, "replied-to")]["evidence"] == [items[2].id]
+    assert (alice, "target:mega.nz/file/XYZ", "links-to") in got
+    assert ("target:mega.nz/file/XYZ", "domain:mega.nz", "hosted-by") in got
+    media = "media:" + "ab" * 32
+    assert got[(bob, media, "shares-media")]["count"] == 1 and (alice, media, "shares-media") in got
+    assert ("domain:site-one.example", "ip:192.0.2.7", "resolves-to") in got
+    assert ("ip:192.0.2.7", "asn:64500", "hosted-by") in got
+    assert ("asn:64500", "hoster:example host", "hosted-by") in got
+    assert ("domain:site-one.example", "tracking:UA-000-1", "same-tracking-id") in got
+    assert ("domain:site-one.example", "template:tpl-a", "same-template") in got
+    assert ("domain:old-site.example", "domain:site-one.example", "succeeded-by") in got
+    # No clear handle or display name anywhere in the graph tables.
+    with store.read() as conn:
+        dump = json.dumps([dict(r) for r in conn.execute(select(graph_nodes)).mappings()], default=str)
+        dump += json.dumps([dict(r) for r in conn.execute(select(graph_edges)).mappings()], default=str)
+    assert "alice" not in dump and "bob" not in dump and "Name of" not in dump
+
+
+def test_updates_are_idempotent_and_catch_up_uses_the_watermark(store: Store) -> None:
+    items = sample()
+    store.add_items(items[:2])
+    update_graph(store, items[:2], SECRET)
+    before = edges(store)
+    assert update_graph(store, items[:2], SECRET).items == 0  # offered again: nothing changes
+    assert catch_up(store, SECRET).items == 0  # the hook graphed them already
+    assert edges(store) == before
+    store.add_items(items[2:])  # stored without the hook
+    assert stats(store)["items_pending"] == 2
+    assert catch_up(store, SECRET, batch_size=1).items == 2
+    assert stats(store)["items_pending"] == 0 and stats(store)["items_graphed"] == 4
+    assert catch_up(store, SECRET).items == 0
+
+
+def test_evidence_is_capped_but_counted(store: Store) -> None:
+    alice, news = person("alice_handle"), channel("newsroom")
+    many = [
+        item(100 + i, account=alice, channel=news, published=T0 + timedelta(minutes=i)) for i in range(50)
+    ]
+    store.add_items(many)
+    for start in range(0, 50, 7):
+        update_graph(store, many[start : start + 7], SECRET)
+    edge = edges(store)[(SECRET.node_key("telegram:alice_handle"), "channel:telegram:newsroom", "posted")]
+    assert edge["count"] == 50 and len(edge["evidence"]) == EVIDENCE_CAP
+    assert edge["evidence"][0] == many[0].id and edge["evidence"][-1] == many[-1].id
+    assert edge["first_seen"] == T0 and edge["last_seen"] == T0 + timedelta(minutes=49)
+
+
+def test_ego_and_path_carry_evidence(store: Store) -> None:
+    items = sample()
+    store.add_items(items)
+    update_graph(store, items, SECRET)
+    alice = SECRET.node_key("telegram:alice_handle")
+    around = ego(store, alice, radius=1)
+    assert around["center"]["key"] == alice
+    assert {"channel:telegram:newsroom", "target:mega.nz/file/XYZ"} <= {n["key"] for n in around["nodes"]}
+    assert all(e["evidence"] for e in around["edges"])
+    found = shortest_path(GraphView(store), alice, "domain:mega.nz")
+    assert found["found"] and [n["key"] for n in found["nodes"]] == [
+        alice,
+        "target:mega.nz/file/XYZ",
+        "domain:mega.nz",
+    ]
+    assert all(h["edges"] and h["edges"][0]["evidence"] for h in found["hops"])
+
+
+def test_registered_channel_makes_posts_the_outlets(store: Store) -> None:
+    register_outlet(store, "Outlet Alpha", channels=["telegram:newsroom"], domains=["alpha.example"])
+    items = sample()[:1]
+    store.add_items(items)
+    update_graph(store, items, SECRET)
+    posted = edges(store)[(SECRET.node_key("telegram:alice_handle"), "channel:telegram:newsroom", "posted")]
+    assert posted["attrs"]["outlet_originals"] == {"outlet alpha": 1}
+    assert edges(store)[("channel:telegram:newsroom", "outlet:outlet alpha", "part-of")]["attrs"][
+        "registered"
+    ]
+
+
+def test_pseudonym_secret_is_created_once_and_private(tmp_path: Path) -> None:
+    first = Pseudonymiser.for_home(tmp_path)
+    again = Pseudonymiser.for_home(tmp_path)
+    assert first.pseudonym("telegram:x") == again.pseudonym("telegram:x") != first.pseudonym("telegram:y")
+    assert (tmp_path / "graph-pseudonym.key").stat().st_mode & 0o077 == 0
+    assert Pseudonymiser(b"other-secret-123").pseudonym("telegram:x") != first.pseudonym("telegram:x")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
+meta_keys = st.sampled_from(
+    ["outlet", "outlets", "mirror_of", "replaces", "infra", "tracking_ids", "template", "forwarded_date", "x"]
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    meta=st.dictionaries(meta_keys, json_values, max_size=6),
+    links=st.lists(st.text(max_size=40), max_size=5),
+    url=st.none() | st.text(max_size=40),
+    fwd=st.none() | st.text(max_size=20),
+)
+def test_hostile_metadata_never_breaks_extraction(
+    meta: dict, links: list, url: str | None, fwd: str | None
+) -> None:
+    bad = item(1, account=person("p"), url=url, links=links, forwarded_from=fwd, meta=meta, published=T0)
+    facts = extract([bad], ExtractContext(node_key=SECRET.node_key))
+    assert all(e.src in facts.nodes and e.dst in facts.nodes for e in facts.edges)
+    assert all(len(k) <= 700 for k in facts.nodes)

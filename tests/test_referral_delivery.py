@@ -1,0 +1,166 @@
+"""Delivery against local servers: SMTP with STARTTLS (aiosmtpd, a certificate the test makes), a webhook
+that fails first and then succeeds (signature checked), and an action-day batch grouped by provider."""
+
+from __future__ import annotations
+
+import csv
+import email
+import json
+import socket
+import ssl
+from collections.abc import Iterator
+from email import policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.evidence_helpers import make_case
+from tests.local_servers import Page, self_signed, web_server
+from tests.test_referral_documents import RECIPIENT, URL, authority
+from vigil.config import Config
+from vigil.core.model import utcnow
+from vigil.errors import ConfigError
+from vigil.referral.batch import export_batch
+from vigil.referral.case_history import history
+from vigil.referral.documents import create_document, get_document
+from vigil.referral.mail import send_email
+from vigil.referral.tables import referral_deliveries, watched_urls
+from vigil.referral.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, send_webhook, verify
+from vigil.store import Store
+from vigil.workflow import audit
+
+SECRET = "placeholder-webhook-secret-0123"
+
+
+class Collect:
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], bytes]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp(tmp_path: Path) -> Iterator[tuple[Collect, int, Path]]:
+    cert, key = self_signed(tmp_path)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    handler = Collect()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, tls_context=ctx, require_starttls=True)
+    controller.start()
+    try:
+        yield handler, port, cert
+    finally:
+        controller.stop()
+
+
+def test_email_with_starttls(store: Store, config: Config, smtp: tuple[Collect, int, Path]) -> None:
+    handler, port, cert = smtp
+    cfg = authority(config)
+    cfg.extra["smtp"] = {"host": "127.0.0.1", "port": port, "from": "iru@authority.test", "cafile": str(cert)}
+    case_id = make_case(store, URL)
+    doc = create_document(
+        store, cfg, case_id, "removal_order", RECIPIENT, "legal1", grounds=["a"], reasons="r"
+    )
+    assert send_email(store, cfg, doc, "legal@host.test", "legal1") == 0
+    ((sender, rcpts, raw),) = handler.messages
+    assert sender == "iru@authority.test" and rcpts == ["legal@host.test"]
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    assert doc["reference"] in str(msg["Subject"])
+    names = sorted(part.get_filename() for part in msg.iter_attachments())
+    assert names == [f"{doc['reference']}.json", f"{doc['reference']}.pdf"]
+    attached = next(p for p in msg.iter_attachments() if p.get_filename().endswith(".json"))
+    assert json.loads(attached.get_content())["section_b"]["urls"] == [URL]
+    assert store.get_case(case_id).state == "sent"
+    assert get_document(store, doc["id"])["status"] == "sent"
+    with store.read() as conn:
+        assert [r.url for r in conn.execute(watched_urls.select())] == [URL]
+    assert any(e.action == "referral.delivery" for e in audit.entries(store))
+
+
+def test_email_refused_without_tls_trust_is_recorded(
+    store: Store, config: Config, smtp: tuple[Collect, int, Path]
+) -> None:
+    handler, port, _cert = smtp
+    cfg = authority(config)
+    cfg.extra["smtp"] = {"host": "127.0.0.1", "port": port, "from": "iru@authority.test"}  # system CAs only
+    case_id = make_case(store, URL)
+    doc = create_document(
+        store, cfg, case_id, "removal_order", RECIPIENT, "legal1", grounds=["a"], reasons="r"
+    )
+    assert send_email(store, cfg, doc, "legal@host.test", "legal1") == 1
+    assert handler.messages == []
+    with store.read() as conn:
+        row = conn.execute(referral_deliveries.select()).mappings().one()
+    assert row["ok"] is False and "SSL" in row["details"]["error"]
+    assert store.get_case(case_id).state != "sent"
+    assert history(store, case_id)[-1]["reason"] == "delivery by email failed"
+    cfg.extra["smtp"] = {}
+    with pytest.raises(ConfigError):
+        send_email(store, cfg, doc, "legal@host.test", "legal1")
+
+
+def test_webhook_retries_and_signs(store: Store, config: Config) -> None:
+    cfg = authority(config)
+    cfg.extra["webhook"] = {"secret": SECRET, "retries": 3, "backoff": 0.01}
+    case_id = make_case(store, URL)
+    doc = create_document(store, cfg, case_id, "dsa_notice", RECIPIENT, "a1", reasons="r")
+    pauses: list[float] = []
+    with web_server() as web:
+        web.sequence["/hook"] = [Page(503, b"busy"), Page(500, b"oops"), Page(202, b"ok")]
+        assert send_webhook(store, cfg, doc, web.url("/hook"), "a1", sleep=pauses.append) == 0
+        posts = [r for r in web.requests if r[0] == "/hook"]
+    assert len(posts) == 3 and pauses == [0.01, 0.02]
+    for _path, headers, body in posts:
+        assert verify(SECRET.encode(), headers[TIMESTAMP_HEADER], body, headers[SIGNATURE_HEADER])
+        assert not verify(b"another-secret-value", headers[TIMESTAMP_HEADER], body, headers[SIGNATURE_HEADER])
+    assert json.loads(posts[-1][2])["reference"] == doc["reference"]
+    with store.read() as conn:
+        row = conn.execute(referral_deliveries.select()).mappings().one()
+    assert row["ok"] is True and row["attempts"] == 3 and row["details"]["answers"] == ["503", "500", "202"]
+
+
+def test_webhook_gives_up_on_client_errors(store: Store, config: Config) -> None:
+    cfg = authority(config)
+    cfg.extra["webhook"] = {"secret": SECRET, "retries": 3, "backoff": 0.01}
+    case_id = make_case(store, URL)
+    doc = create_document(store, cfg, case_id, "dsa_notice", RECIPIENT, "a1", reasons="r")
+    with web_server() as web:
+        web.sequence["/hook"] = [Page(400, b"bad")]
+        assert send_webhook(store, cfg, doc, web.url("/hook"), "a1", sleep=lambda s: None) == 1
+        assert len(web.requests) == 1
+    cfg.extra["webhook"] = {"secret": "short"}
+    with pytest.raises(ConfigError):
+        send_webhook(store, cfg, doc, "http://127.0.0.1:9/hook", "a1")
+
+
+def test_action_day_batch_grouped_by_provider(tmp_path: Path, store: Store, config: Config) -> None:
+    cfg = authority(config)
+    start = utcnow()
+    for n, provider in enumerate(["host-a", "host-b", "host-a"]):
+        url = f"https://{provider}.test/item/{n}"
+        case_id = make_case(store, url)
+        create_document(
+            store, cfg, case_id, "voluntary_referral", {**RECIPIENT, "key": provider}, "a1", reasons="r"
+        )
+    summary = export_batch(store, tmp_path / "batch", start, utcnow(), "a1")
+    assert summary["documents"] == 3
+    assert {k: v["documents"] for k, v in summary["providers"].items()} == {"host-a": 2, "host-b": 1}
+    with (tmp_path / "batch" / "host-a.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert sorted(r["url"] for r in rows) == ["https://host-a.test/item/0", "https://host-a.test/item/2"]
+    data = json.loads((tmp_path / "batch" / "host-b.json").read_text("utf-8"))
+    assert data["provider"] == "host-b" and len(data["documents"]) == 1
+    with store.read() as conn:
+        assert conn.execute(watched_urls.select()).rowcount != 0
+        assert len(conn.execute(referral_deliveries.select()).all()) == 3
