@@ -91,7 +91,11 @@ _TE_ID = ("id", "signal_id", "indicator_id")
 
 def read_te_csv(text: str, source: str | None = None) -> Iterator[NewEntry | Rejected]:
     reader = csv.DictReader(io.StringIO(text))
-    fields = [f.strip().lower() for f in reader.fieldnames or []]
+    try:
+        fields = [f.strip().lower() for f in reader.fieldnames or []]
+    except csv.Error as exc:
+        yield Rejected("line 1", f"bad CSV header: {exc}")
+        return
     value_col = next((f for f in _TE_SIGNAL if f in fields), None)
     type_col = next((f for f in _TE_TYPE if f in fields), None)
     if value_col is None:
