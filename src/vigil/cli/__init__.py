@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "vigil.cli.users": ("user",),
     "vigil.cli.audit": ("audit",),
     "vigil.cli.graph": ("graph",),
+    "vigil.cli.banks": ("hash", "match", "bank"),
     "vigil.cli.crawl": ("crawl",),
     "vigil.cli.watch": ("watch",),
     "vigil.cli.mirrors": ("mirrors",),

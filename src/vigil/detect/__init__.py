@@ -7,7 +7,7 @@ from vigil.core.detector import Detector
 from vigil.core.registry import DETECTORS, plugin, plugins
 
 #: Detectors that run when the configuration names none.
-DEFAULT_DETECTORS: tuple[str, ...] = ("watchlist", "text", "outlets")
+DEFAULT_DETECTORS: tuple[str, ...] = ("watchlist", "text", "outlets", "hashmatch")
 
 
 def load_detectors(config: Config, names: tuple[str, ...] | None = None) -> list[Detector]:

@@ -1,0 +1,85 @@
+"""The hash-bank detector: hashes every media file an item carries (from the content-addressed media
+store) and matches it against the enabled banks. A match is a hit whose signal names the bank, the
+entry, the distance and the entry's metadata; a negative-bank match suppresses it."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from vigil.config import Config
+from vigil.core.media import MediaSink
+from vigil.core.model import Item, Reason, Signal
+
+log = logging.getLogger(__name__)
+
+
+class HashMatchDetector:
+    name = "hashmatch"
+    version = "1"
+    threshold = 0.5
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.media = MediaSink(config.media_dir)
+
+    def detect(self, items: list[Item]) -> list[Signal]:
+        with_media = [item for item in items if item.media]
+        if not with_media:
+            return []
+        from vigil.banks.flood import record_matches
+        from vigil.banks.matcher import Matcher
+        from vigil.banks.service import BankService
+        from vigil.store import Store
+
+        store = Store.open(self.config)
+        try:
+            service = BankService(store, self.config)
+            if not any(b.entries for b in service.list_banks() if b.enabled):
+                return []
+            matcher = Matcher(service)
+            out = []
+            for item in with_media:
+                signal = self._detect_one(item, matcher)
+                if signal is not None:
+                    out.append(signal)
+            matched = [m["entry_id"] for s in out if s.hit for m in s.meta["matches"]]
+            record_matches(service, matched)
+            return out
+        finally:
+            store.close()
+
+    def _detect_one(self, item: Item, matcher: Any) -> Signal | None:
+        from vigil.hashing.files import hash_file
+
+        found: list[dict[str, Any]] = []
+        suppressed: list[dict[str, Any]] = []
+        for media in item.media:
+            path: Path = self.media.path_for(media.sha256)
+            if not path.is_file():
+                continue
+            try:
+                record = hash_file(path)
+            except OSError as exc:
+                log.warning("cannot read media %s: %s", media.sha256, exc)
+                continue
+            result = matcher.match_record(record)
+            for m in result.matches:
+                found.append({**m.to_dict(), "media": media.sha256})
+            for m in result.suppressed + result.negative:
+                suppressed.append({**m.to_dict(), "media": media.sha256, "negative": m.negative})
+        if not found and not suppressed:
+            return None
+        reasons = [
+            Reason(
+                f"hash match: bank {m['bank']} entry {m['entry_id']} ({m['signal_type']}, "
+                f"distance {m['distance']})",
+                weight=1.0,
+            )
+            for m in found[:20]
+        ]
+        if not found:
+            reasons = [Reason("hash match suppressed by a negative bank", weight=0.0)]
+        meta = {"matches": found, "suppressed": suppressed}
+        return Signal(item.id, self.name, 1.0 if found else 0.0, self.threshold, reasons, self.version, meta)
