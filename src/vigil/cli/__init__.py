@@ -34,6 +34,10 @@ COMMANDS: dict[str, tuple[str, ...]] = {
 }
 
 
+def _root() -> None:
+    """Find terrorist and violent-extremist propaganda online, prove it, get it taken down."""
+
+
 def build_app(argv: list[str] | None = None) -> typer.Typer:
     """The Typer app with the command modules ``argv`` needs (all of them when it names no known command)."""
     app = typer.Typer(
@@ -43,6 +47,8 @@ def build_app(argv: list[str] | None = None) -> typer.Typer:
         add_completion=False,
         pretty_exceptions_enable=False,
     )
+    # A callback keeps the app a group even when only one single-command module is loaded.
+    app.callback()(_root)
     first = next((a for a in (argv or []) if not a.startswith("-")), None)
     wanted = [m for m, names in COMMANDS.items() if first in names] or list(COMMANDS)
     for module in wanted:
