@@ -67,6 +67,8 @@ def start_worker(config: Config, database_url: str) -> subprocess.Popen[str]:
         "VIGIL_QUEUE_URL": config.queue_url,
         "VIGIL_QUEUE_STREAM": config.queue_stream,
         "VIGIL_QUEUE_ACK_WAIT": str(config.queue_ack_wait),
+        # Only the watch-list: exactly-once is checked as one signal per flagged item.
+        "VIGIL_DETECTORS": "watchlist",
     }
     env.pop("VIGIL_DATABASE_URL", None)
     if not database_url.startswith("sqlite"):
