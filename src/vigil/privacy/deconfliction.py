@@ -371,3 +371,19 @@ def pending_notifications(store: Store, recipient: str) -> list[dict[str, Any]]:
             .order_by(notifications.c.id)
         ).mappings()
         return [dict(r) for r in rows]
+
+
+def transition_check(store: Store | None, request: Any) -> str | None:
+    """The gate as a workflow pre-transition check (entry point ``vigil.transition_checks``).
+
+    ``workflow.transition`` runs checks before it opens its own write transaction, so the gate may notify
+    the owner and audit the block here. ``transition_in`` (the caller holds a transaction) passes no store:
+    there the gate cannot run, and callers must run ``deconfliction_hook`` themselves first.
+    """
+    if store is None:
+        return None
+    try:
+        deconfliction_hook(store, request.case.id, str(request.case.state), str(request.to), request.actor)
+    except DeconflictionBlocked as exc:
+        return str(exc)
+    return None
