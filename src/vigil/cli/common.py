@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import (
@@ -19,7 +19,9 @@ from rich.progress import (
 )
 
 from vigil.config import Config
-from vigil.store import Store
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) is imported only by commands that open it
+    from vigil.store import Store
 
 err = Console(stderr=True)
 
@@ -30,6 +32,8 @@ def load_config() -> Config:
 
 @contextmanager
 def open_store(config: Config) -> Iterator[Store]:
+    from vigil.store import Store
+
     store = Store.open(config)
     try:
         yield store

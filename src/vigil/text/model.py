@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -104,29 +103,52 @@ class TextModel:
                     )
             verdict = Verdict(round(score, 6), int(score >= threshold), lang, round(conf, 4), reasons, norm)
             verdict.decision = float(zi)
-            if verdict.label:
-                verdict.reasons[:0] = self.explain(norm, content)
             if norm.mixed_script:
                 verdict.reasons.append(
                     {"text": "mixed scripts in one word (homoglyph evasion)", "weight": 0.0}
                 )
             out.append(verdict)
+        flagged = [(v, c) for v, c in zip(out, contents, strict=True) if v.label]
+        if flagged:
+            contrib = self.word_contributions({w for _, c in flagged for w in c.split()})
+            for verdict, content in flagged:
+                assert verdict.norm is not None
+                verdict.reasons[:0] = self.explain(verdict.norm, content, contrib)
         return out
 
-    def explain(self, norm: Normalised, content: str, top: int = 3) -> list[dict[str, Any]]:
+    def word_contributions(self, words: set[str]) -> dict[str, float]:
+        """How much each word alone moves the decision function (one featurisation for the whole batch)."""
+        ordered = sorted(words)
+        if not ordered:
+            return {}
+        values = self.decisions(ordered) - self.bias
+        return dict(zip(ordered, (float(v) for v in values), strict=True))
+
+    def explain(
+        self, norm: Normalised, content: str, contrib: dict[str, float] | None = None, top: int = 3
+    ) -> list[dict[str, Any]]:
         """The words that pushed the score up most, with their spans in the raw text."""
-        words = sorted(set(content.split()))
-        if not words:
-            return []
-        contrib = self.decisions(words) - self.bias
-        ranked = sorted(zip(contrib, words, strict=True), reverse=True)[:top]
+        words = set(content.split())
+        if contrib is None:
+            contrib = self.word_contributions(words)
+        ranked = sorted(((contrib[w], w) for w in words), reverse=True)[:top]
         reasons = []
         for value, word in ranked:
             if value <= 0:
                 break
-            m = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", norm.text)
-            start, end = norm.raw_span(m.start(), m.end()) if m else (None, None)
-            reasons.append(
-                {"text": f"term {word!r}", "start": start, "end": end, "weight": round(float(value), 4)}
-            )
+            at = find_word(norm.text, word)
+            start, end = norm.raw_span(at, at + len(word)) if at >= 0 else (None, None)
+            reasons.append({"text": f"term {word!r}", "start": start, "end": end, "weight": round(value, 4)})
         return reasons
+
+
+def find_word(text: str, word: str) -> int:
+    """The first offset of ``word`` in ``text`` not inside a longer word; -1 when there is none."""
+    at = text.find(word)
+    while at >= 0:
+        before = text[at - 1] if at > 0 else " "
+        after = text[at + len(word)] if at + len(word) < len(text) else " "
+        if not before.isalnum() and before != "_" and not after.isalnum() and after != "_":
+            return at
+        at = text.find(word, at + 1)
+    return -1
