@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from vigil.config import Config
+from vigil.privacy.identities import guard_from_config
 from vigil.store import Store
 
 PG_ADMIN_URL = os.environ.get("VIGIL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -87,6 +88,9 @@ def store(request: pytest.FixtureRequest, config: Config) -> Iterator[Store]:
         pg: Store = request.getfixturevalue("pg_store_session")
         _truncate_all(pg)
         pg._known_accounts.clear()  # the store's memory of written accounts went with the tables
+        # Pseudonym keys under this test's VIGIL_HOME, as Store.open(config) does for SQLite: a CLI run in
+        # a subprocess with the same home must derive the same pseudonyms as the store.
+        pg.identities = guard_from_config(config)
         yield pg
 
 

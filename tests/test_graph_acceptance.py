@@ -14,7 +14,6 @@ import networkx as nx
 import pytest
 
 from vigil.core.pipeline import Pipeline
-from vigil.graph.pseudonym import Pseudonymiser
 from vigil.graph.stats import stats
 from vigil.graph.synthetic import outlet_network
 from vigil.graph.update import update_graph
@@ -54,21 +53,23 @@ def test_outlet_admins_lineage_and_gexf(tmp_path: Path, home: Path, store: Store
         home,
         database_url,
     )
-    pseudonyms = Pseudonymiser.for_home(home)
-    pipeline = Pipeline(store, [], hooks=[lambda fresh: update_graph(store, fresh, pseudonyms)])
+    guard = store.identities  # the store pseudonymises accounts; the graph keys them by pseudonym
+    assert guard is not None
+    pipeline = Pipeline(store, [], hooks=[lambda fresh: update_graph(store, fresh)])
     for start in range(0, len(items), 2500):
         pipeline.process(items[start : start + 2500])
     counts = stats(store)
     assert counts["items_graphed"] == len(items)
 
     ranked = lines(run(["graph", "actors", "--outlet", truth.outlet, "--top", "10"], home, database_url))
-    admins = {pseudonyms.node_key(key) for key in truth.admins}
+    admins = {"account:" + guard.account_key(key) for key in truth.admins}
     assert {row["key"] for row in ranked[:3]} == admins
     assert all(row["reasons"] and row["role"] == "likely-administrator" for row in ranked[:3])
-    everyone_else = {pseudonyms.node_key(k) for k in truth.spreaders + truth.bystanders}
+    everyone_else = {"account:" + guard.account_key(k) for k in truth.spreaders + truth.bystanders}
     assert not {row["key"] for row in ranked[3:]} - everyone_else  # nothing but accounts after them
     # The clear handles are nowhere in the graph's output.
     assert "admin0" not in json.dumps(ranked)
+    assert not (home / "graph-pseudonym.key").exists()  # no second pseudonym layer with the guard
 
     chain = lines(run(["graph", "lineage", "--outlet", truth.outlet], home, database_url))
     assert [row["domain"] for row in chain] == truth.domains

@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from vigil.graph.pseudonym import Pseudonymiser
 from vigil.graph.synthetic import outlet_network
 from vigil.store import Store
 
@@ -38,9 +37,12 @@ def test_graph_commands(tmp_path: Path, home: Path, store: Store, database_url: 
     assert len(data["nodes"]) == counted["nodes"] and len(data["links"]) == counted["edges"]
 
     admin = truth.admins[0]
+    assert store.identities is not None  # the store keeps accounts as pseudonyms
     ego = json.loads(run(["graph", "ego", "--account", admin], home, database_url).stdout)
-    assert ego["center"]["key"] == Pseudonymiser.for_home(home).node_key(admin)
+    assert ego["center"]["key"] == "account:" + store.identities.account_key(admin)
     assert admin.split(":")[1] not in json.dumps(ego)
+    by_key = json.loads(run(["graph", "ego", "account:" + admin], home, database_url).stdout)
+    assert by_key["center"]["key"] == ego["center"]["key"]
 
     groups = json.loads(run(["graph", "communities", "--method", "louvain"], home, database_url).stdout)
     assert groups["count"] >= 2 and groups["communities"][0]["size"] >= groups["communities"][-1]["size"]

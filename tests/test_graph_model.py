@@ -1,5 +1,8 @@
 """The graph model: incremental and idempotent updates, the catch-up watermark, pseudonymised accounts,
-edges with evidence, infrastructure facts, and hostile item metadata."""
+edges with evidence, infrastructure facts, and hostile item metadata.
+
+The store pseudonymises identities (``vigil.privacy``): expected node keys are the stored pseudonyms,
+computed here with the store's own guard. One test runs with ``[privacy] pseudonymise = false``."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from vigil.config import Config
 from vigil.core.model import Account, Item, Media, make_item_id
 from vigil.graph.extract import ExtractContext, extract
 from vigil.graph.merge import EVIDENCE_CAP
@@ -37,6 +41,17 @@ def person(handle: str) -> Account:
 
 def channel(handle: str) -> Account:
     return Account("telegram", native_id=handle, handle=handle, is_channel=True)
+
+
+def acct(store: Store, clear_key: str) -> str:
+    """The node key of an account: its stored pseudonym."""
+    assert store.identities is not None
+    return "account:" + store.identities.account_key(clear_key)
+
+
+def chan(store: Store, clear_key: str) -> str:
+    assert store.identities is not None
+    return "channel:" + store.identities.account_key(clear_key)
 
 
 def edges(store: Store) -> dict[tuple[str, str, str], dict]:
@@ -91,8 +106,9 @@ def test_items_become_nodes_and_edges_with_evidence(store: Store) -> None:
     result = update_graph(store, items, SECRET)
     assert result.items == 4
     got = edges(store)
-    alice, bob = SECRET.node_key("telegram:alice_handle"), SECRET.node_key("telegram:bob_handle")
-    news = "channel:telegram:newsroom"
+    alice, bob = acct(store, "telegram:alice_handle"), acct(store, "telegram:bob_handle")
+    news = chan(store, "telegram:newsroom")
+    assert alice.startswith("account:telegram:psa_") and news.startswith("channel:telegram:psa_")
     posted = got[(alice, news, "posted")]
     assert (
         posted["evidence"] == [items[0].id]
@@ -116,7 +132,7 @@ def test_items_become_nodes_and_edges_with_evidence(store: Store) -> None:
     with store.read() as conn:
         dump = json.dumps([dict(r) for r in conn.execute(select(graph_nodes)).mappings()], default=str)
         dump += json.dumps([dict(r) for r in conn.execute(select(graph_edges)).mappings()], default=str)
-    assert "alice" not in dump and "bob" not in dump and "Name of" not in dump
+    assert "alice" not in dump and "bob" not in dump and "Name of" not in dump and "newsroom" not in dump
 
 
 def test_updates_are_idempotent_and_catch_up_uses_the_watermark(store: Store) -> None:
@@ -142,7 +158,7 @@ def test_evidence_is_capped_but_counted(store: Store) -> None:
     store.add_items(many)
     for start in range(0, 50, 7):
         update_graph(store, many[start : start + 7], SECRET)
-    edge = edges(store)[(SECRET.node_key("telegram:alice_handle"), "channel:telegram:newsroom", "posted")]
+    edge = edges(store)[(acct(store, "telegram:alice_handle"), chan(store, "telegram:newsroom"), "posted")]
     assert edge["count"] == 50 and len(edge["evidence"]) == EVIDENCE_CAP
     assert edge["evidence"][0] == many[0].id and edge["evidence"][-1] == many[-1].id
     assert edge["first_seen"] == T0 and edge["last_seen"] == T0 + timedelta(minutes=49)
@@ -152,10 +168,14 @@ def test_ego_and_path_carry_evidence(store: Store) -> None:
     items = sample()
     store.add_items(items)
     update_graph(store, items, SECRET)
-    alice = SECRET.node_key("telegram:alice_handle")
+    alice = acct(store, "telegram:alice_handle")
     around = ego(store, alice, radius=1)
     assert around["center"]["key"] == alice
-    assert {"channel:telegram:newsroom", "target:mega.nz/file/XYZ"} <= {n["key"] for n in around["nodes"]}
+    # An analyst who knows the clear account or channel key finds the same nodes.
+    assert ego(store, "account:telegram:alice_handle")["center"]["key"] == alice
+    news = chan(store, "telegram:newsroom")
+    assert ego(store, "channel:telegram:newsroom")["center"]["key"] == news
+    assert {news, "target:mega.nz/file/XYZ"} <= {n["key"] for n in around["nodes"]}
     assert all(e["evidence"] for e in around["edges"])
     found = shortest_path(GraphView(store), alice, "domain:mega.nz")
     assert found["found"] and [n["key"] for n in found["nodes"]] == [
@@ -171,11 +191,51 @@ def test_registered_channel_makes_posts_the_outlets(store: Store) -> None:
     items = sample()[:1]
     store.add_items(items)
     update_graph(store, items, SECRET)
-    posted = edges(store)[(SECRET.node_key("telegram:alice_handle"), "channel:telegram:newsroom", "posted")]
+    news = chan(store, "telegram:newsroom")
+    posted = edges(store)[(acct(store, "telegram:alice_handle"), news, "posted")]
     assert posted["attrs"]["outlet_originals"] == {"outlet alpha": 1}
-    assert edges(store)[("channel:telegram:newsroom", "outlet:outlet alpha", "part-of")]["attrs"][
-        "registered"
-    ]
+    assert edges(store)[(news, "outlet:outlet alpha", "part-of")]["attrs"]["registered"]
+
+
+def test_hook_and_catch_up_agree_on_keys(store: Store) -> None:
+    """The hook gets the caller's clear items, catch-up reads them back from the store: both must graph
+    the same (stored) keys, so replies and forwards across the two paths resolve."""
+    items = sample()
+    store.add_items(items[:1])
+    update_graph(store, items[:1], SECRET)  # clear Item objects offered to the hook
+    store.add_items(items[1:])
+    assert catch_up(store, SECRET).items == 3  # the rest read back from the store
+    got = edges(store)
+    alice, bob = acct(store, "telegram:alice_handle"), acct(store, "telegram:bob_handle")
+    assert got[(bob, alice, "forwarded-from")]["evidence"] == [items[1].id]
+    assert got[(bob, alice, "replied-to")]["evidence"] == [items[2].id]
+    with store.read() as conn:
+        kinds = dict(conn.execute(select(graph_nodes.c.key, graph_nodes.c.kind)).all())
+    assert sum(1 for k in kinds.values() if k == "account") == 2
+    assert sum(1 for k in kinds.values() if k == "channel") == 1
+
+
+def test_without_pseudonymised_store_the_graph_uses_its_own_pseudonyms(home: Path) -> None:
+    (home / "config.toml").write_text("[privacy]\npseudonymise = false\n")
+    store = Store.open(Config.load(home))
+    try:
+        assert store.identities is None
+        items = sample()
+        store.add_items(items)
+        own = Pseudonymiser.for_home(home)  # the graph's secret under $VIGIL_HOME
+        update_graph(store, items, own)
+        got = edges(store)
+        alice, bob = own.node_key("telegram:alice_handle"), own.node_key("telegram:bob_handle")
+        assert alice.startswith("account:") and len(alice) == len("account:") + 32
+        news = "channel:telegram:newsroom"
+        assert got[(alice, news, "posted")]["evidence"] == [items[0].id]
+        assert got[(bob, alice, "replied-to")]["evidence"] == [items[2].id]
+        assert ego(store, "account:telegram:bob_handle", radius=1)["center"]["key"] == bob
+        with store.read() as conn:
+            dump = json.dumps([dict(r) for r in conn.execute(select(graph_nodes)).mappings()], default=str)
+        assert "alice" not in dump and "Name of" not in dump
+    finally:
+        store.close()
 
 
 def test_pseudonym_secret_is_created_once_and_private(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import typer
 from vigil.cli.common import RichProgress, err, load_config, open_store, print_json
 from vigil.config import Config
 from vigil.errors import UsageError
-from vigil.graph.pseudonym import Pseudonymiser
+from vigil.graph.pseudonym import AccountKeys, Pseudonymiser
 from vigil.store import Store
 
 graph_app = typer.Typer(
@@ -42,7 +42,7 @@ def _refresh(config: Config, store: Store, skip: bool) -> None:
         return
     with RichProgress(total=waiting, label="items") as progress:
         progress.task("graphing new items")
-        result = catch_up(store, Pseudonymiser.for_home(config.home), progress=progress)
+        result = catch_up(store, _fallback(config, store), progress=progress)
     err.print(f"graphed {result.items} new items")
 
 
@@ -64,7 +64,7 @@ def update() -> None:
 
         with RichProgress(total=pending(store), label="items") as progress:
             progress.task("graphing items")
-            result = catch_up(store, Pseudonymiser.for_home(config.home), progress=progress)
+            result = catch_up(store, _fallback(config, store), progress=progress)
     print_json(result.to_dict())
 
 
@@ -150,9 +150,17 @@ def communities(
         print_json(compute(GraphView(store), method, top))
 
 
-def _node_ref(config: Config, node: str | None, account: str | None) -> str:
+def _fallback(config: Config, store: Store) -> Pseudonymiser | None:
+    """The graph's own pseudonymiser, needed only by a store without an identity guard."""
+    return None if store.identities is not None else Pseudonymiser.for_home(config.home)
+
+
+def _node_ref(config: Config, store: Store, node: str | None, account: str | None) -> str:
+    """The node to look up: ``--account`` (clear or pseudonymised ``platform:id``) becomes its node key."""
     if account:
-        return Pseudonymiser.for_home(config.home).node_key(account)
+        if ":" not in account:
+            raise UsageError(f"--account {account!r}: expected platform:id, e.g. telegram:1234")
+        return AccountKeys.for_store(store, _fallback(config, store)).node_key(account.strip())
     if not node:
         raise UsageError("give a node key or id, or --account platform:id")
     return node
@@ -162,7 +170,8 @@ def _node_ref(config: Config, node: str | None, account: str | None) -> str:
 def ego(
     node: Annotated[str | None, typer.Argument(help="Node key (e.g. domain:example.org) or id.")] = None,
     account: Annotated[
-        str | None, typer.Option(help="An account key platform:id (looked up by pseudonym).")
+        str | None,
+        typer.Option(help="An account key platform:id, clear or pseudonymised (looked up by pseudonym)."),
     ] = None,
     radius: Annotated[int, typer.Option(min=1, max=3)] = 1,
     limit: Annotated[int, typer.Option(min=1, max=5000)] = 300,
@@ -174,9 +183,11 @@ def ego(
     from vigil.graph.paths import ego as compute
 
     config = load_config()
-    ref = _node_ref(config, node, account)
+    if not (node or account):
+        raise UsageError("give a node key or id, or --account platform:id")
     with open_store(config) as store:
         _refresh(config, store, no_update)
+        ref = _node_ref(config, store, node, account)
         print_json(
             compute(
                 store,

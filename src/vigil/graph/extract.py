@@ -45,6 +45,7 @@ class ExtractContext:
     """What the store knows that an item alone does not say."""
 
     node_key: Callable[[str], str]  # account key -> pseudonymised node key
+    canonical: Callable[[str], str] = str  # an account/channel key, clear or stored -> its stored form
     channel_keys: set[str] = field(default_factory=set)  # account keys known to be channels
     registered: dict[str, set[str]] = field(default_factory=dict)  # venue node key -> outlet names
     reply_authors: dict[str, str] = field(default_factory=dict)  # replied item ref -> account key
@@ -83,15 +84,17 @@ def platform_of(item: Item) -> str:
 
 
 def account_fact(acc: Account, ctx: ExtractContext) -> NodeFact:
-    if acc.is_channel or acc.key in ctx.channel_keys:
-        return channel_node(acc.key, acc.display_name or acc.handle, acc.platform)
-    key = ctx.node_key(acc.key)
+    stored = ctx.canonical(acc.key)
+    if acc.is_channel or stored in ctx.channel_keys:
+        return channel_node(stored, acc.display_name or acc.handle, acc.platform)
+    key = ctx.node_key(stored)
     return NodeFact(key, "account", account_label(key), {"platform": acc.platform})
 
 
 def ref_fact(ref: str, platform: str, ctx: ExtractContext) -> NodeFact:
     """A channel or account named by key (``platform:id``) or by a bare id on the item's platform."""
     key = ref if ":" in ref and not ref.startswith(("http://", "https://")) else f"{platform}:{ref}"
+    key = ctx.canonical(key)
     if key in ctx.channel_keys:
         return channel_node(key, None, key.split(":", 1)[0])
     node = ctx.node_key(key)
@@ -167,7 +170,7 @@ def _item_facts(item: Item, ctx: ExtractContext, f: Facts) -> None:
             own = {o.casefold() for o in ctx.registered.get(venue, ())}
             kind = "part-of" if venue.startswith("domain:") or name.casefold() in own else "mirrors"
             f.edge(venue, outlet, kind, item, at)
-        _site_meta(item, meta, venue, at, f)
+        _site_meta(item, meta, venue, at, f, ctx)
     _infra(item, meta.get("infra"), at, f)
 
 
@@ -184,13 +187,16 @@ def _links(item: Item, speaker: str, at: datetime | None, f: Facts) -> None:
             f.edge(speaker, domain, "links-to", item, at)
 
 
-def _site_meta(item: Item, meta: dict[str, Any], venue: str, at: datetime | None, f: Facts) -> None:
+def _site_meta(
+    item: Item, meta: dict[str, Any], venue: str, at: datetime | None, f: Facts, ctx: ExtractContext
+) -> None:
     mirror_of = meta.get("mirror_of")
     if isinstance(mirror_of, str) and mirror_of.strip():
         if mirror_of.startswith(("http://", "https://")) or ("." in mirror_of and ":" not in mirror_of):
             target = domain_node(mirror_of)
         elif ":" in mirror_of:
-            target = channel_node(mirror_of, None, mirror_of.split(":", 1)[0])
+            key = ctx.canonical(mirror_of.strip())
+            target = channel_node(key, None, key.split(":", 1)[0])
         else:
             target = outlet_node(mirror_of)
         if target is not None:

@@ -16,6 +16,7 @@ from vigil.errors import UsageError
 from vigil.graph.extract import Facts
 from vigil.graph.facts import EdgeFact, channel_node, domain_node, outlet_node
 from vigil.graph.merge import write_facts
+from vigil.graph.pseudonym import AccountKeys
 from vigil.graph.state import bump_version, lock
 from vigil.graph.succession import add_succession
 from vigil.graph.tables import graph_edges, graph_nodes
@@ -29,8 +30,13 @@ def register_outlet(
     domains: Sequence[str] = (),
     at: datetime | None = None,
 ) -> dict[str, Any]:
-    """Create (or extend) an outlet: each channel key (``platform:id``) and domain becomes ``part-of`` it."""
+    """Create (or extend) an outlet: each channel key (``platform:id``) and domain becomes ``part-of`` it.
+
+    A channel key may be given in clear: with the store's identity guard it is mapped to the channel's
+    stored pseudonym, so it matches the channel's items."""
     from vigil.graph.update import UpdateResult
+
+    keys = AccountKeys.for_store(store)
 
     if not name.strip():
         raise UsageError("an outlet needs a name")
@@ -39,7 +45,8 @@ def register_outlet(
     for ref in channels:
         if ":" not in ref:
             raise UsageError(f"channel {ref!r}: expected platform:id, e.g. telegram:1234")
-        venue = facts.node(channel_node(ref, None, ref.split(":", 1)[0]), counts=False)
+        key = keys.canonical(ref.strip())
+        venue = facts.node(channel_node(key, None, key.split(":", 1)[0]), counts=False)
         facts.edges.append(EdgeFact(venue, outlet, "part-of", None, at, attrs={"registered": True}))
     for ref in domains:
         node = domain_node(ref)

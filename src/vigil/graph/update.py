@@ -1,9 +1,11 @@
 """Incremental build: fold newly stored items into the graph, and catch up on items not yet graphed.
 
-``update_graph(store, items)`` is the pipeline hook: it claims the items in ``graph_items`` (an item is
-graphed once, however often it is offered), extracts their facts and merges them into ``graph_nodes`` and
-``graph_edges`` in one transaction. ``catch_up(store)`` walks the items table from a watermark
-(ingested_at, id) and does the same for everything stored since, so a missed hook loses nothing.
+``update_graph(store, items)`` is the pipeline hook: it reloads the items from the store by id (the graph
+always works from items as stored, i.e. with pseudonymised accounts and channels, whatever the caller
+holds), claims them in ``graph_items`` (an item is graphed once, however often it is offered), extracts
+their facts and merges them into ``graph_nodes`` and ``graph_edges`` in one transaction.
+``catch_up(store)`` walks the items table from a watermark (ingested_at, id) and does the same for
+everything stored since, so a missed hook loses nothing.
 """
 
 from __future__ import annotations
@@ -15,11 +17,10 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, and_, exists, func, or_, select
 
-from vigil.config import Config
 from vigil.core.model import Account, Item, Media, utcnow
 from vigil.graph.extract import ExtractContext, extract, platform_of
 from vigil.graph.merge import write_facts
-from vigil.graph.pseudonym import Pseudonymiser
+from vigil.graph.pseudonym import AccountKeys, Pseudonymiser
 from vigil.graph.state import among, bump_version, get_state, lock, set_state
 from vigil.graph.succession import infer_successions
 from vigil.graph.tables import graph_edges, graph_items, graph_nodes
@@ -62,20 +63,34 @@ def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
 def update_graph(
     store: Store, batch: Sequence[Item], pseudonymiser: Pseudonymiser | None = None
 ) -> UpdateResult:
-    """Fold items (already stored) into the graph; items graphed before are skipped."""
-    pseudonymiser = pseudonymiser or Pseudonymiser.for_home(Config.load().home)
+    """Fold items (already stored) into the graph; items graphed before are skipped.
+
+    Only the ids of ``batch`` are used: the items are read back from the store as stored (an item not
+    in the store is not graphed). ``pseudonymiser`` is used only by a store without an identity guard."""
+    keys = AccountKeys.for_store(store, pseudonymiser)
+    ids = list(dict.fromkeys(item.id for item in batch))
     with store.write() as conn:
-        return apply_items(conn, batch, pseudonymiser)
+        lock(conn)
+        known = set(_graphed(conn, ids))
+        wanted = [i for i in ids if i not in known]
+        rows: list[Any] = []
+        for part in chunks(wanted):
+            rows.extend(conn.execute(select(items).where(among(conn, items.c.id, list(part)))).mappings())
+        if not rows:
+            return UpdateResult()
+        order = {item_id: n for n, item_id in enumerate(wanted)}
+        rows.sort(key=lambda r: order[r["id"]])
+        return apply_items(conn, load_items(conn, rows), keys)
 
 
-def apply_items(conn: Connection, batch: Sequence[Item], pseudonymiser: Pseudonymiser) -> UpdateResult:
+def apply_items(conn: Connection, batch: Sequence[Item], keys: AccountKeys) -> UpdateResult:
     lock(conn)
     unique = list({item.id: item for item in batch}.values())
     fresh = set(_claim(conn, [item.id for item in unique]))
     todo = [item for item in unique if item.id in fresh]
     if not todo:
         return UpdateResult()
-    facts = extract(todo, _context(conn, todo, pseudonymiser))
+    facts = extract(todo, _context(conn, todo, keys))
     result = UpdateResult(items=len(todo))
     new_edges = write_facts(conn, facts, result)
     result.successions = infer_successions(conn, new_edges)
@@ -91,7 +106,7 @@ def catch_up(
 ) -> UpdateResult:
     """Graph every item stored after the watermark and not graphed yet, in (ingested_at, id) order;
     move the watermark. Items the pipeline hook graphed already are skipped without being loaded."""
-    pseudonymiser = pseudonymiser or Pseudonymiser.for_home(Config.load().home)
+    keys = AccountKeys.for_store(store, pseudonymiser)
     total = UpdateResult()
     while True:
         with store.write() as conn:
@@ -102,7 +117,7 @@ def catch_up(
             if not rows:
                 _settle(conn, mark)
                 return total
-            total.add(apply_items(conn, load_items(conn, rows), pseudonymiser))
+            total.add(apply_items(conn, load_items(conn, rows), keys))
             set_state(conn, "watermark", [rows[-1]["ingested_at"].isoformat(), rows[-1]["id"]])
         if progress is not None:
             progress.advance(len(rows))
@@ -174,14 +189,22 @@ def load_items(conn: Connection, rows: Sequence[Any]) -> list[Item]:
     ]
 
 
-def _claim(conn: Connection, ids: list[str]) -> list[str]:
-    claimed: list[str] = []
+def _graphed(conn: Connection, ids: Sequence[str]) -> list[str]:
+    """Those of ``ids`` that are graphed already."""
+    found: list[str] = []
     for part in chunks(ids):
-        known = set(
+        found.extend(
             conn.execute(
                 select(graph_items.c.item_id).where(among(conn, graph_items.c.item_id, list(part)))
             ).scalars()
         )
+    return found
+
+
+def _claim(conn: Connection, ids: list[str]) -> list[str]:
+    claimed: list[str] = []
+    for part in chunks(ids):
+        known = set(_graphed(conn, part))
         new = [i for i in part if i not in known]
         if new:
             conn.execute(
@@ -191,8 +214,8 @@ def _claim(conn: Connection, ids: list[str]) -> list[str]:
     return claimed
 
 
-def _context(conn: Connection, batch: Sequence[Item], pseudonymiser: Pseudonymiser) -> ExtractContext:
-    ctx = ExtractContext(node_key=pseudonymiser.node_key)
+def _context(conn: Connection, batch: Sequence[Item], keys: AccountKeys) -> ExtractContext:
+    ctx = ExtractContext(node_key=keys.node_key, canonical=keys.canonical)
     by_platform = {item.id: platform_of(item) for item in batch}
     replies = {item.reply_to for item in batch if item.reply_to}
     if replies:
@@ -207,10 +230,10 @@ def _context(conn: Connection, batch: Sequence[Item], pseudonymiser: Pseudonymis
                     if native:
                         ctx.reply_authors.setdefault(native, author)
     refs = {
-        f if ":" in f else f"{by_platform[item.id]}:{f}"
+        keys.canonical(f if ":" in f else f"{by_platform[item.id]}:{f}")
         for item in batch
         if isinstance(item.forwarded_from, str) and (f := item.forwarded_from.strip())
-    } | set(ctx.reply_authors.values())
+    } | {keys.canonical(a) for a in ctx.reply_authors.values()}
     for part in chunks(sorted(refs)):
         ctx.channel_keys.update(
             conn.execute(

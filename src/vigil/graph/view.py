@@ -15,6 +15,7 @@ import numpy as np
 from sqlalchemy import or_, select
 
 from vigil.errors import UsageError
+from vigil.graph.pseudonym import AccountKeys, is_pseudonymised
 from vigil.graph.state import version
 from vigil.graph.tables import graph_edges, graph_nodes
 from vigil.store import Store
@@ -79,14 +80,17 @@ def node_rows(store: Store, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
 
 
 def resolve_node(store: Store, ref: str) -> dict[str, Any]:
-    """A node by its key (``domain:example.org``, ``outlet:name``, ``account:<pseudonym>``) or its id."""
+    """A node by its key (``domain:example.org``, ``outlet:name``, ``account:telegram:psa_...``) or its id.
+
+    An account or channel named by its clear key (``account:telegram:NAME``, ``channel:telegram:NAME``)
+    is looked up by its pseudonym (see ``vigil.graph.pseudonym.AccountKeys``)."""
     ref = ref.strip()
     with store.read() as conn:
         query = select(graph_nodes)
         if ref.isdigit():
             query = query.where(or_(graph_nodes.c.id == int(ref), graph_nodes.c.key == ref))
         else:
-            query = query.where(graph_nodes.c.key == ref)
+            query = query.where(graph_nodes.c.key.in_(_candidates(store, ref)))
         row = conn.execute(query).mappings().first()
     if row is None:
         raise UsageError(
@@ -133,3 +137,14 @@ def edge_public(row: dict[str, Any]) -> dict[str, Any]:
         "evidence": list(row.get("evidence") or []),
         "attrs": {k: v for k, v in attrs.items() if k != "outlet_id"},
     }
+
+
+def _candidates(store: Store, ref: str) -> list[str]:
+    """``ref`` itself, and for an account or channel given by a clear ``platform:id`` its node key."""
+    kind, _, rest = ref.partition(":")
+    if kind not in ("account", "channel") or ":" not in rest or is_pseudonymised(rest):
+        return [ref]
+    keys = AccountKeys.for_store(store)
+    if kind == "channel":
+        return list(dict.fromkeys([ref, f"channel:{keys.canonical(rest)}"]))
+    return list(dict.fromkeys([ref, keys.node_key(rest)]))
