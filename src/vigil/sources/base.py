@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import codecs
 import io
+import json
 import mimetypes
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from vigil.core.media import MediaSink
 from vigil.core.model import Item, Quarantined
@@ -109,6 +110,34 @@ def iter_lines(stream: BinaryIO, max_bytes: int) -> Iterator[Line]:
             yield Line(number, raw.decode("utf-8").rstrip("\r\n"), raw=raw)
         except UnicodeDecodeError as exc:
             yield Line(number, None, f"not valid UTF-8 at byte {exc.start}: {exc.reason}", raw[:200])
+
+
+@dataclass(slots=True)
+class JsonLine:
+    """One parsed line of a JSON Lines file: where it was, its text and the decoded value."""
+
+    location: str
+    text: str
+    value: Any
+
+
+def iter_json_lines(path: Path, source: str, max_bytes: int) -> Iterator[JsonLine | Quarantined]:
+    """Parse a JSON Lines file line by line. Blank lines are skipped; a line that is unreadable, too long
+    or not JSON comes out as a Quarantined record with its line number and the reason."""
+    with path.open("rb") as fh:
+        for line in iter_lines(fh, max_bytes):
+            location = f"line {line.number}"
+            if line.text is None:
+                yield Quarantined(source, location, line.error or "unreadable", excerpt(line.raw))
+                continue
+            if not line.text.strip():
+                continue
+            try:
+                value = json.loads(line.text)
+            except ValueError as exc:
+                yield Quarantined(source, location, f"invalid JSON: {exc}", excerpt(line.text))
+                continue
+            yield JsonLine(location, line.text, value)
 
 
 def _iter_text_lines(text_stream: io.TextIOWrapper, encoding: str, max_chars: int) -> Iterator[Line]:

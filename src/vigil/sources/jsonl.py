@@ -8,7 +8,7 @@ from pathlib import Path
 
 from vigil.core.model import Origin, Quarantined
 from vigil.errors import RecordError
-from vigil.sources.base import Record, Source, SourceContext, detect_bom, excerpt, iter_lines
+from vigil.sources.base import Record, Source, SourceContext, detect_bom, excerpt, iter_json_lines
 from vigil.sources.records import record_to_item
 
 
@@ -35,20 +35,11 @@ class JsonLinesSource(Source):
 
     def read(self, path: Path, ctx: SourceContext) -> Iterator[Record]:
         source = str(path)
-        with path.open("rb") as fh:
-            for line in iter_lines(fh, ctx.max_record_bytes):
-                location = f"line {line.number}"
-                if line.text is None:
-                    yield Quarantined(source, location, line.error or "unreadable", excerpt(line.raw))
-                    continue
-                if not line.text.strip():
-                    continue
-                try:
-                    obj = json.loads(line.text)
-                except ValueError as exc:
-                    yield Quarantined(source, location, f"invalid JSON: {exc}", excerpt(line.text))
-                    continue
-                try:
-                    yield record_to_item(obj, self.name, Origin(source, location, self.name))
-                except RecordError as exc:
-                    yield Quarantined(source, location, exc.reason, excerpt(line.text))
+        for line in iter_json_lines(path, source, ctx.max_record_bytes):
+            if isinstance(line, Quarantined):
+                yield line
+                continue
+            try:
+                yield record_to_item(line.value, self.name, Origin(source, line.location, self.name))
+            except RecordError as exc:
+                yield Quarantined(source, line.location, exc.reason, excerpt(line.text))

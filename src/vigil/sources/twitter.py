@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from vigil.core.model import Account, Item, Origin, Quarantined, make_item_id
-from vigil.sources.base import Record, Source, SourceContext, detect_bom, excerpt, iter_lines
+from vigil.sources.base import Record, Source, SourceContext, detect_bom, excerpt, iter_json_lines
 from vigil.sources.jsonstream import JSON_ERRORS, TOO_LARGE, CountingReader, iter_objects
 from vigil.sources.records import parse_date
 
@@ -94,27 +94,19 @@ class TwitterSource(Source):
     # ---- JSON Lines: each line a tweet or a whole v2 response ------------------------------------------
 
     def _read_lines(self, path: Path, source: str, ctx: SourceContext) -> Iterator[Record]:
-        with path.open("rb") as fh:
-            for line in iter_lines(fh, ctx.max_record_bytes):
-                where = f"line {line.number}"
-                if line.text is None:
-                    yield Quarantined(source, where, line.error or "unreadable", excerpt(line.raw))
-                    continue
-                if not line.text.strip():
-                    continue
-                try:
-                    obj = json.loads(line.text)
-                except ValueError as exc:
-                    yield Quarantined(source, where, f"invalid JSON: {exc}", excerpt(line.text))
-                    continue
-                if isinstance(obj, dict) and "data" in obj:
-                    inc = Includes.of(obj)
-                    data = obj["data"]
-                    tweets = data if isinstance(data, list) else [data]
-                    for n, tweet in enumerate(tweets):
-                        yield self._convert(tweet, inc, source, f"{where} data[{n}]")
-                else:
-                    yield self._convert(obj, Includes(), source, where)
+        for line in iter_json_lines(path, source, ctx.max_record_bytes):
+            if isinstance(line, Quarantined):
+                yield line
+                continue
+            obj, where = line.value, line.location
+            if isinstance(obj, dict) and "data" in obj:
+                inc = Includes.of(obj)
+                data = obj["data"]
+                tweets = data if isinstance(data, list) else [data]
+                for n, tweet in enumerate(tweets):
+                    yield self._convert(tweet, inc, source, f"{where} data[{n}]")
+            else:
+                yield self._convert(obj, Includes(), source, where)
 
     # ---- one JSON document: an array of tweets, a v2 response, or a v1.1 search result -----------------
 
