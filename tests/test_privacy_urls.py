@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from vigil.errors import UsageError
@@ -46,6 +46,7 @@ def test_hostile_input_is_a_usage_error_or_a_normal_url(text: str) -> None:
     st.text(max_size=60),
     st.text(max_size=30),
 )
+@example("example.net", "/", "")  # a path of slashes alone once normalised to no path at all
 @settings(max_examples=300, deadline=None)
 def test_url_like_input_normalises_idempotently(host: str, path: str, query: str) -> None:
     try:
