@@ -92,6 +92,10 @@ class RetentionPolicy:
     @classmethod
     def from_config(cls, config: Config) -> RetentionPolicy:
         raw = _section(config, "retention")
+        if "evidence_retention_days" in config.extra:
+            raise ConfigError(
+                "evidence_retention_days: set [retention] evidence_after_removal_days instead (one policy)"
+            )
         if "audit_log_days" in raw:
             raise ConfigError("retention.audit_log_days: the audit log is never deleted")
         out = cls()
