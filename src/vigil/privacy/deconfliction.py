@@ -171,11 +171,15 @@ def list_entries(
     roles: Iterable[str] = (),
     include_inactive: bool = False,
     now: datetime | None = None,
+    owner: str | None = None,
 ) -> list[Entry]:
-    """Entries, with the reason only where ``viewer`` owns the entry or is an admin."""
+    """Entries (only ``owner``'s when given), with the reason only where ``viewer`` owns the entry or is an
+    admin."""
     now = now or utcnow()
     admin = ADMIN in set(roles)
     query = select(dnr_entries).order_by(dnr_entries.c.id)
+    if owner is not None:
+        query = query.where(dnr_entries.c.owner == owner)
     if not include_inactive:
         query = query.where(dnr_entries.c.lifted_at.is_(None), dnr_entries.c.expires_at > now)
     with store.read() as conn:
