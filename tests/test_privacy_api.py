@@ -3,6 +3,7 @@ the same core as the CLI, with roles, CSRF and the audit log."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -139,8 +140,12 @@ def test_do_not_refer_list_for_investigators(api: Api) -> None:
         ({**body, "days": 100_000}, 400),
         ({"kind": "url", "value": "https://example.net/x"}, 422),
         ({**body, "owner": "inge"}, 403),
+        ({**body, "reason": "op\x00b"}, 400),  # PostgreSQL cannot keep a NUL: refused at the door
+        ({**body, "value": "telegram:x\ud800"}, 422),  # nor an unpaired surrogate
     ):
-        answer = api.client.post("/api/v1/privacy/dnr", headers=ivan, json=bad)
+        raw = json.dumps(bad)  # ASCII, so that an unpaired surrogate travels as its JSON escape
+        headers = {**ivan, "Content-Type": "application/json"}
+        answer = api.client.post("/api/v1/privacy/dnr", headers=headers, content=raw)
         assert answer.status_code == status, (bad, answer.text)
         assert answer.json()["reason"]
     assert len(api.client.get("/api/v1/privacy/dnr?all=true", headers=adam).json()) == 2
@@ -179,3 +184,32 @@ def test_do_not_refer_list_for_investigators(api: Api) -> None:
     )
     assert moved.status_code == 200
     assert audit.verify(api.store).ok
+
+
+def test_hostile_reveal_bodies_get_a_clear_4xx_and_no_clear_value(api: Api) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    dana = bearer(api.client, "dana")
+    clear = [EMAIL, NATIVE_IDS[1], HANDLES[1]]
+    pseudonyms = st.one_of(
+        st.text(max_size=250), st.sampled_from([api.account, api.email, "psa_" + "f" * 24])
+    )
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(
+        pseudonym=pseudonyms,
+        code=st.one_of(st.text(max_size=70), st.just("referral_check")),
+        text=st.text(max_size=30),
+        case_id=st.one_of(st.integers(), st.just(api.case_id)),
+    )
+    def check(pseudonym: str, code: str, text: str, case_id: int) -> None:
+        body = {"case_id": case_id, "pseudonym": pseudonym, "reason_code": code, "reason_text": text}
+        answer = api.client.post("/api/v1/privacy/reveal", headers=dana, json=body)
+        if answer.status_code == 200:  # only with a known code, a real justification and the case's own
+            assert code == "referral_check" and len(text.strip()) >= 10 and case_id == api.case_id
+            return
+        assert answer.status_code in (400, 404, 422), answer.text
+        assert answer.json()["reason"] and not [c for c in clear if c in answer.text]
+
+    check()

@@ -25,6 +25,7 @@ from vigil.privacy.access import ADMIN, PermissionDenied
 from vigil.privacy.dialect import insert
 from vigil.privacy.holds import stored_account_key
 from vigil.privacy.identities import IdentityGuard
+from vigil.privacy.inputs import require_storable
 from vigil.privacy.pseudonym import is_pseudonym
 from vigil.privacy.settings import PrivacySettings
 from vigil.privacy.tables import case_targets, dnr_entries, notifications
@@ -133,6 +134,7 @@ def add_entry(
 ) -> Entry:
     settings = settings or PrivacySettings()
     now = now or utcnow()
+    require_storable(owner=owner, value=value, reason=reason)
     if not reason.strip():
         raise UsageError("a do-not-refer entry needs a reason (seen only by its owner and admins)")
     if expires_at <= now:
@@ -201,6 +203,7 @@ def list_entries(
 
 
 def lift_entry(store: Store, actor: str, roles: Iterable[str], entry_id: int, note: str = "") -> None:
+    require_storable(note=note)
     with store.read() as conn:
         row = conn.execute(select(dnr_entries).where(dnr_entries.c.id == entry_id)).mappings().first()
     if row is None or row["lifted_at"] is not None:

@@ -19,6 +19,7 @@ from vigil.core.model import utcnow
 from vigil.errors import UsageError
 from vigil.privacy.access import ADMIN, PermissionDenied
 from vigil.privacy.identities import IdentityGuard
+from vigil.privacy.inputs import require_storable
 from vigil.privacy.tables import legal_holds
 from vigil.store import Store
 from vigil.store.schema import accounts, cases, items
@@ -81,6 +82,7 @@ def resolve_account(store: Store, value: str) -> str:
 def add_hold(store: Store, actor: str, target_type: str, target_id: str, reason: str) -> Hold:
     if target_type not in TARGETS:
         raise UsageError(f"a hold is on one of {', '.join(TARGETS)}, not {target_type!r}")
+    require_storable(target_id=target_id, reason=reason)
     if not reason.strip():
         raise UsageError("a legal hold needs a reason (e.g. the proceedings' reference)")
     if target_type == "account":

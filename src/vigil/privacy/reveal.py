@@ -17,6 +17,7 @@ from vigil.core.model import utcnow
 from vigil.errors import UsageError, VigilError
 from vigil.privacy.access import PermissionDenied, may_reveal
 from vigil.privacy.identities import IdentityGuard
+from vigil.privacy.inputs import unstorable
 from vigil.privacy.pseudonym import KIND_TAGS, is_pseudonym
 from vigil.privacy.settings import PrivacySettings
 from vigil.privacy.tables import identity_refs, identity_vault
@@ -100,14 +101,13 @@ def reveal(
     bare = pseudonym.split(":", 1)[-1].strip()
     status, why = _refusal(store, actor, roles, case_id, bare, reason_code, reason_text, settings)
     if why:
-        append(
-            store,
-            actor,
-            REFUSED,
-            "case",
-            case_id,
-            {"pseudonym": bare, "reason_code": reason_code, "why": why},
-        )
+        # Only what is known to be well-formed goes on the record: the input may be anything.
+        details = {
+            "pseudonym": bare if is_pseudonym(bare) else None,
+            "reason_code": reason_code if reason_code in REASON_CODES else None,
+            "why": why,
+        }
+        append(store, actor, REFUSED, "case", case_id, details)
         raise RevealRefused(f"reveal refused: {why}", status)
     guard = store.identities
     if not isinstance(guard, IdentityGuard):
@@ -149,6 +149,8 @@ def _refusal(
     settings: PrivacySettings,
 ) -> tuple[int, str]:
     """``(status, why)``; ``why`` is empty when the reveal may go ahead."""
+    if unstorable(reason_text or ""):
+        return 400, "the justification holds NUL characters or unpaired surrogates"
     if reason_code not in REASON_CODES:
         return 400, f"reason code must be one of {', '.join(REASON_CODES)}"
     if len((reason_text or "").strip()) < MIN_REASON_TEXT:
