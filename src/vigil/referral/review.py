@@ -30,7 +30,7 @@ from vigil.referral.tables import referral_documents
 from vigil.store import Store
 from vigil.store.schema import case_events
 from vigil.workflow import audit
-from vigil.workflow.errors import Forbidden, InvalidTransition, TransitionBlocked, WorkflowError
+from vigil.workflow.errors import Forbidden, InvalidTransition, WorkflowError
 from vigil.workflow.states import TRANSITIONS, Decision
 from vigil.workflow.transition import Check, TransitionRequest, preflight, registered_checks
 
@@ -209,7 +209,7 @@ def clear_to_send(store: Store, document: dict[str, Any], actor: str, role: str)
             checks=_checks(document["urls"]),
             stay=state != S.APPROVED,
         )
-    except (TransitionBlocked, Forbidden, InvalidTransition) as exc:
+    except WorkflowError as exc:
         _refused(store, actor, "send", case_id, str(exc), info)
         raise
     return state == S.APPROVED
