@@ -33,6 +33,7 @@ FEATURE_ROUTERS: tuple[str, ...] = (
     "vigil.api.admin",
     "vigil.web.pages",
     "vigil.web.privacy",
+    "vigil.api.takedown",
 )
 
 

@@ -188,7 +188,9 @@ def open_case(store: Store, case_id: int, actor: str, role: str, via: str = "api
     audit.append(store, actor, "case.view", "case", case_id, {"via": via})
     item = store.get_item(case.item_id)
     events = case_events_of(store, case_id)
-    proposer = next((e["actor"] for e in reversed(events) if e["to"] == CaseState.PROPOSED), None)
+    proposer = next(
+        (e["actor"] for e in reversed(events) if e["to"] == CaseState.PROPOSED and e["from"] != e["to"]), None
+    )
     return CaseFile(
         case=case,
         item=item,
