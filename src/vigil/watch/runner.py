@@ -4,9 +4,7 @@ exports and mailboxes) and its items go to the same pipeline or queue as everyth
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import re
 import tempfile
 import threading
 import time
@@ -21,11 +19,11 @@ from vigil.core.model import utcnow
 from vigil.core.pipeline import BatchProcessor, Pipeline
 from vigil.core.scan import Scanner, ScanSummary
 from vigil.crawl.crawler import Crawler, CrawlSettings
-from vigil.crawl.fetch import Fetcher, FetchSettings
+from vigil.crawl.fetch import FetchSettings
 from vigil.crawl.netguard import Resolver
-from vigil.errors import VigilError
+from vigil.errors import SourceError, VigilError
 from vigil.mirrors.check import check_crawl
-from vigil.sources.fetch import is_url
+from vigil.sources.fetch import download, is_url
 from vigil.store import Store
 from vigil.watch.registry import WatchSource, due_sources, next_due, record_failure, record_success
 
@@ -65,7 +63,7 @@ class WatchRunner:
         self.detectors = list(detectors)
         self.sink = sink or Pipeline(store, self.detectors)
         self.resolver = resolver
-        self.scanner = Scanner(config, store, self.detectors, pipeline=self.sink)
+        self.scanner = Scanner(config, store, self.detectors, pipeline=self.sink, resolver=resolver)
 
     def run_due(self) -> list[RunResult]:
         return [self.run_source(source) for source in due_sources(self.store)]
@@ -115,25 +113,14 @@ class WatchRunner:
             headers["If-None-Match"] = state["etag"]
         if state.get("last-modified"):
             headers["If-Modified-Since"] = state["last-modified"]
-        settings = FetchSettings(
-            max_bytes=self.config.max_file_bytes, timeout=self.config.http_timeout, delay=0.0
-        )
-
-        async def fetch() -> Any:
-            async with Fetcher(self.config, settings, self.resolver) as fetcher:
-                return await fetcher.get(source.target, headers=headers)
-
-        got = asyncio.run(fetch())
-        if got.status == 304:
-            return state
-        if not got.ok:
-            raise SourceFailed(f"{source.target}: {got.error}")
-        name = re.sub(r"[^A-Za-z0-9._-]", "_", got.final_url.rstrip("/").rsplit("/", 1)[-1])[:100]
         with tempfile.TemporaryDirectory(prefix="vigil-watch-") as tmp:
-            path = Path(tmp) / (name or "feed")
-            path.write_bytes(got.body)
-            self._scan(str(path), source, result)
-        return {**state, **got.validators}
+            try:
+                got = download(source.target, Path(tmp), self.config, self.resolver, headers)
+            except SourceError as exc:
+                raise SourceFailed(f"{source.target}: {exc.reason}") from exc
+            if got.path is not None:
+                self._scan(str(got.path), source, result)
+        return {**state, **got.fetched.validators}
 
     def _crawl(self, source: WatchSource, result: RunResult) -> dict[str, Any]:
         opts = source.options
