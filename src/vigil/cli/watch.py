@@ -20,6 +20,7 @@ from vigil.watch.registry import (
     list_sources,
     remove_source,
     set_enabled,
+    set_robots_override,
     source_health,
 )
 from vigil.watch.runner import RunResult, WatchRunner
@@ -99,6 +100,22 @@ def disable(name: str) -> None:
     config = load_config()
     with open_store(config) as store:
         set_enabled(store, name, False)
+
+
+@watch_app.command("robots")
+def robots(
+    name: str,
+    ignore: Annotated[
+        str | None, typer.Option("--ignore", help="Do not honour robots.txt for this source, for REASON.")
+    ] = None,
+    honour: Annotated[bool, typer.Option("--honour", help="Honour robots.txt again.")] = False,
+) -> None:
+    """Override robots.txt for one source (pages and out-link hops) with a recorded reason, or undo it."""
+    if (ignore is None) == (not honour):
+        raise UsageError("give either --ignore REASON or --honour")
+    config = load_config()
+    with open_store(config) as store:
+        set_robots_override(store, name, ignore if ignore is not None else None)
 
 
 def _report(result: RunResult) -> None:

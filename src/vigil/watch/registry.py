@@ -126,6 +126,24 @@ def set_enabled(store: Store, name: str, enabled: bool, actor: str = "cli") -> N
         append_in(conn, actor, "watch.enable" if enabled else "watch.disable", "watch_source", name, {})
 
 
+def set_robots_override(store: Store, name: str, reason: str | None, actor: str = "cli") -> None:
+    """Stop honouring robots.txt for one source, for ``reason`` (recorded), or honour it again (None).
+    It covers every hop of the source's crawl: its pages and the lockers, pastes and short links they
+    point at."""
+    if reason is not None and not reason.strip():
+        raise UsageError("overriding robots.txt needs a reason")
+    with store.write() as conn:
+        done = conn.execute(
+            update(watch_sources).where(watch_sources.c.name == name).values(robots_override=reason)
+        ).rowcount
+        if not done:
+            raise UsageError(f"no watched source named {name!r}")
+        if reason is None:
+            append_in(conn, actor, "watch.robots_honour", "watch_source", name, {})
+        else:
+            append_in(conn, actor, "watch.robots_override", "watch_source", name, {"reason": reason})
+
+
 def get_source(store: Store, name: str) -> WatchSource | None:
     with store.read() as conn:
         row = conn.execute(select(watch_sources).where(watch_sources.c.name == name)).mappings().first()
