@@ -4,6 +4,7 @@ recorded on every out-link fetched under it, and on a watched source it comes fr
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -153,3 +154,27 @@ def test_watched_site_override_is_per_source_and_audited(home: Path, store: Stor
     actions = [(e.action, e.actor, e.details.get("reason")) for e in entries(store, 10, 0)]
     assert ("watch.robots_override", "ops", "placeholder reason for the test") in actions
     assert ("watch.robots_honour", "ops", None) in actions
+
+
+def test_cli_robots_needs_one_choice_and_a_reason(home: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "VIGIL_HOME": str(home)}
+    env.pop("VIGIL_DATABASE_URL", None)
+
+    def vigil(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "vigil", "watch", *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+
+    assert vigil("add", "site", "http://site.test/", "--name", "s").returncode == 0
+    neither = vigil("robots", "s")
+    blank = vigil("robots", "s", "--ignore", "  ")
+    unknown = vigil("robots", "nope", "--honour")
+    done = vigil("robots", "s", "--ignore", "placeholder reason")
+    listed = [json.loads(line) for line in vigil("list").stdout.splitlines()]
+    assert neither.returncode == 2 and "--ignore REASON or --honour" in neither.stderr
+    assert blank.returncode == 2 and "needs a reason" in blank.stderr
+    assert unknown.returncode == 2 and "no watched source named 'nope'" in unknown.stderr
+    assert done.returncode == 0 and listed[0]["robots_override"] == "placeholder reason"

@@ -14,6 +14,8 @@ from vigil.cli.crawl import resolver_from
 from vigil.detect import load_detectors
 from vigil.errors import UsageError
 from vigil.runtime.queue import close_sink, open_sink
+from vigil.watch.health import source_health
+from vigil.watch.lease import DEFAULT_LEASE_S
 from vigil.watch.registry import (
     DEFAULT_INTERVAL_S,
     add_source,
@@ -21,7 +23,6 @@ from vigil.watch.registry import (
     remove_source,
     set_enabled,
     set_robots_override,
-    source_health,
 )
 from vigil.watch.runner import RunResult, WatchRunner
 
@@ -125,17 +126,26 @@ def _report(result: RunResult) -> None:
 
 
 _RESOLVE = typer.Option("--resolve", help="HOST=ADDRESS instead of DNS (repeatable).")
+_LEASE = typer.Option(
+    "--lease",
+    help="Seconds a source stays leased to this process without renewal (a crashed one's lease ends then).",
+)
 
 
 @watch_app.command("run")
-def run(resolve: Annotated[list[str] | None, _RESOLVE] = None) -> None:
-    """One pass over the sources that are due."""
+def run(
+    resolve: Annotated[list[str] | None, _RESOLVE] = None,
+    lease: Annotated[float, _LEASE] = DEFAULT_LEASE_S,
+) -> None:
+    """One pass over the sources that are due (and not leased to another process)."""
     config = load_config()
     with open_store(config) as store:
         detectors = load_detectors(config)
         sink = open_sink(config, store, detectors)
         try:
-            runner = WatchRunner(config, store, detectors, sink, resolver_from(config, resolve or []))
+            runner = WatchRunner(
+                config, store, detectors, sink, resolver_from(config, resolve or []), lease_s=lease
+            )
             results = runner.run_due()
         finally:
             close_sink(sink)
@@ -149,8 +159,10 @@ def run(resolve: Annotated[list[str] | None, _RESOLVE] = None) -> None:
 def serve(
     poll: Annotated[float, typer.Option(help="Longest sleep between looks at the schedule.")] = 5.0,
     resolve: Annotated[list[str] | None, _RESOLVE] = None,
+    lease: Annotated[float, _LEASE] = DEFAULT_LEASE_S,
 ) -> None:
-    """Run until stopped (SIGTERM or SIGINT end it after the source in progress)."""
+    """Run until stopped (SIGTERM or SIGINT end it after the source in progress, leases released). Several
+    processes, on one machine or many, may serve one store: each source is leased to one at a time."""
     config = load_config()
     stop = threading.Event()
 
@@ -164,8 +176,10 @@ def serve(
         detectors = load_detectors(config)
         sink = open_sink(config, store, detectors)
         try:
-            runner = WatchRunner(config, store, detectors, sink, resolver_from(config, resolve or []))
-            err.print("watching; stop with Ctrl-C or SIGTERM")
+            runner = WatchRunner(
+                config, store, detectors, sink, resolver_from(config, resolve or []), lease_s=lease
+            )
+            err.print(f"watching as {runner.owner}; stop with Ctrl-C or SIGTERM")
             runs = runner.serve(stop, poll_s=poll, on_result=_report)
         finally:
             close_sink(sink)
