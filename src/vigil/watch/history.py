@@ -4,6 +4,7 @@ is kept in ``watch_runs`` (the last ``KEEP_RUNS`` per source) for the health pag
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -96,14 +97,19 @@ def _prune(conn: Any, source_id: int, keep: int) -> None:
         )
 
 
-def recent_runs(store: Store, per_source: int = 50) -> dict[int, list[dict[str, Any]]]:
-    """The last ``per_source`` runs of every source, oldest first, by source id."""
+def recent_runs(
+    store: Store, per_source: int = 50, source_ids: Collection[int] | None = None
+) -> dict[int, list[dict[str, Any]]]:
+    """The last ``per_source`` runs of every source (or of those in ``source_ids``), oldest first."""
     rank = (
         func.row_number()
         .over(partition_by=watch_runs.c.source_id, order_by=watch_runs.c.id.desc())
         .label("rank")
     )
-    ranked = select(watch_runs, rank).subquery()
+    runs = select(watch_runs, rank)
+    if source_ids is not None:
+        runs = runs.where(watch_runs.c.source_id.in_(list(source_ids)))
+    ranked = runs.subquery()
     query = select(ranked).where(ranked.c.rank <= per_source).order_by(ranked.c.source_id, ranked.c.id)
     out: dict[int, list[dict[str, Any]]] = {}
     with store.read() as conn:
