@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from xml.etree import ElementTree
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import update
 
 from tests.webserver import Reply, serve
@@ -23,6 +26,7 @@ from vigil.store import Store
 from vigil.watch.registry import add_source
 from vigil.watch.runner import WatchRunner
 from vigil.watch.tables import watch_sources
+from vigil.web import charts
 from vigil.workflow import accounts
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -158,3 +162,28 @@ def test_source_health_page_in_chromium(config: Config) -> None:
             browser.close()
     store.close()
     assert (ARTIFACTS / "watch-sources.png").stat().st_size > 1000
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.datetimes(
+                min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)
+            ),
+            st.integers(0, 10**9),
+            st.booleans(),
+            st.text(max_size=200),
+        ),
+        max_size=80,
+    )
+)
+def test_runs_chart_is_well_formed_svg_for_any_runs(runs: list[tuple[datetime, int, bool, str]]) -> None:
+    """Server error texts end up in the tooltips: whatever they hold, the SVG stays well-formed."""
+    points = sorted(((w, float(v), ok, tip) for w, v, ok, tip in runs), key=lambda p: p[0])
+    svg = charts.runs("<a title> & more", points)
+    root = ElementTree.fromstring(svg)
+    rects = [r for r in root.iter("{http://www.w3.org/2000/svg}rect") if "run" in (r.get("class") or "")]
+    assert len(rects) == len(points)
+    assert [("failed" in (r.get("class") or "")) for r in rects] == [not p[2] for p in points]
+    for rect in rects:
+        assert float(rect.get("height") or -1) >= 0 and float(rect.get("y") or -1) >= 0

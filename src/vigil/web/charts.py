@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 
 PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#6b7280")
 W, H, PAD = 640, 220, 36
+#: Characters XML 1.0 does not allow, even escaped (C0 controls but tab, newline, return; U+FFFE/U+FFFF).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _text(value: str) -> str:
+    """Text from elsewhere (e.g. a server's error message) made safe inside the SVG."""
+    return escape(_NOT_XML.sub("\ufffd", value))
 
 
 def _frame(body: str, title: str, legend: list[tuple[str, str]]) -> str:
@@ -95,7 +103,7 @@ def runs(title: str, points: Sequence[tuple[datetime, float, bool, str]]) -> str
         body.append(
             f'<rect class="run{"" if ok else " failed"}" x="{x:.1f}" y="{H - PAD - height:.1f}" '
             f'width="{width:.1f}" height="{height:.1f}" fill="{PALETTE[0] if ok else PALETTE[1]}">'
-            f"<title>{escape(tip)}</title></rect>"
+            f"<title>{_text(tip)}</title></rect>"
         )
     for when, anchor, x in ((points[0][0], "start", left), (points[-1][0], "end", right)) if points else ():
         body.append(
