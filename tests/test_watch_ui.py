@@ -19,6 +19,7 @@ from tests.webserver import Reply, serve
 from tests.workflow_helpers import FAST_HASHER, PASSWORD, bearer, make_users
 from vigil.api import create_app
 from vigil.api.server import serve_in_thread
+from vigil.api.watch import SourcesOut
 from vigil.config import Config
 from vigil.core.model import utcnow
 from vigil.crawl.netguard import StaticResolver
@@ -87,6 +88,7 @@ def test_source_health_api(api: httpx.Client) -> None:
     listed = api.get("/api/v1/watch/sources", headers=who)
     assert listed.status_code == 200, listed.text
     rows = listed.json()["sources"]
+    SourcesOut.model_validate(listed.json(), strict=True)  # the documented schema is what comes back
     assert [r["name"] for r in rows] == ["down-feed", "good-feed", "later"]  # failing first
     down, good, later = rows
     assert (down["health"], down["consecutive_failures"], down["backoff_s"]) == ("failing", 2, 40.0)
@@ -156,6 +158,7 @@ def test_source_health_page_in_chromium(config: Config) -> None:
             assert heights[2] > heights[0] > heights[1] > 0  # 3, 2 and 0 new items (a sliver: it ran)
             expect(good_chart.locator("rect.run >> nth=2 >> title")).to_contain_text("3 new of 5 read")
             expect(page.locator("figure[data-source=down-feed] rect.run.failed")).to_have_count(2)
+            expect(page.locator("figure[data-source=good-feed] figcaption")).to_contain_text("last 3 runs")
             assert page.locator("figure[data-source=later]").count() == 0
             page.screenshot(path=str(ARTIFACTS / "watch-sources.png"), full_page=True)
         finally:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from vigil.api.auth import Principal, require
 from vigil.api.context import AppContext, get_ctx
@@ -23,6 +23,7 @@ Runs = Annotated[int, Query(ge=0, le=MAX_RUNS, description="The last runs of eac
 
 
 class RunOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     started_at: str
     finished_at: str
     seconds: float
@@ -35,6 +36,7 @@ class RunOut(BaseModel):
 
 
 class SourceHealth(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     id: int
     name: str
     kind: str
@@ -55,7 +57,10 @@ class SourceHealth(BaseModel):
     running: bool
     lease_owner: str | None
     lease_until: str | None
+    options: dict[str, Any]
+    state: dict[str, Any]
     runs: list[RunOut] = []
+    last_new_items: int | None = None
 
 
 class SourcesOut(BaseModel):

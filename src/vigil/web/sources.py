@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse, Response
 
 from vigil.api.auth import Principal, optional_principal
 from vigil.api.context import AppContext, get_ctx
-from vigil.core.model import utcnow
 from vigil.watch.health import source_health
 from vigil.web import charts
 from vigil.web.pages import _forbidden, _login_redirect, _page
@@ -31,8 +30,8 @@ def sources_page(
     if not can(who.role, Permission.VIEW_CASES):
         return _forbidden(request, ctx, who, f"role {who.role!r} may not see the watched sources")
     rows = source_health(ctx.store, RUNS_CHARTED)
-    svgs = {row["name"]: _chart(row) for row in rows if row["runs"]}
-    return _page(request, ctx, who, "sources.html", rows=rows, svgs=svgs, now=utcnow(), when=_when)
+    svgs = [(row["name"], len(row["runs"]), _chart(row)) for row in rows if row["runs"]]
+    return _page(request, ctx, who, "sources.html", rows=rows, svgs=svgs, when=_when)
 
 
 def _chart(row: dict[str, Any]) -> str:
