@@ -32,6 +32,7 @@ FEATURE_ROUTERS: tuple[str, ...] = (
     "vigil.api.audit",
     "vigil.api.admin",
     "vigil.web.pages",
+    "vigil.api.graph",
 )
 
 
