@@ -10,7 +10,8 @@ everything stored since, so a missed hook loses nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import logging
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -26,6 +27,8 @@ from vigil.graph.succession import infer_successions
 from vigil.graph.tables import graph_edges, graph_items, graph_nodes
 from vigil.store import Store
 from vigil.store.schema import accounts, item_media, items, signals
+
+log = logging.getLogger(__name__)
 
 CHUNK = 500
 SETTLE = timedelta(minutes=5)
@@ -81,6 +84,22 @@ def update_graph(
         order = {item_id: n for n, item_id in enumerate(wanted)}
         rows.sort(key=lambda r: order[r["id"]])
         return apply_items(conn, load_items(conn, rows), keys)
+
+
+def pipeline_hook(store: Store) -> Callable[[Sequence[Item]], object]:
+    """The ``vigil.after_store`` hook: every batch the pipeline stores is graphed as it arrives.
+
+    A failure is logged and does not fail the ingestion (the items are stored; the next ``catch_up``, run
+    by every ``vigil graph`` query and by ``vigil graph update``, graphs them)."""
+
+    def hook(fresh: Sequence[Item]) -> UpdateResult | None:
+        try:
+            return update_graph(store, fresh)
+        except Exception:
+            log.exception("graph update of %d items failed; `vigil graph update` will catch up", len(fresh))
+            return None
+
+    return hook
 
 
 def apply_items(conn: Connection, batch: Sequence[Item], keys: AccountKeys) -> UpdateResult:
