@@ -41,6 +41,7 @@ EDGE_ATTRS = (
 )
 CHUNK = 5000
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_PLAIN = re.compile(r"[\w .:/@+,;=()\[\]{}#%*!?~^|$-]*")  # nothing to escape or replace
 _ATTR_ENTITIES = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
 
 
@@ -50,6 +51,8 @@ def _iso(value: datetime | None) -> str:
 
 def _x(value: str) -> str:
     """Text safe inside an XML attribute or element."""
+    if _PLAIN.fullmatch(value):
+        return value
     return escape(_NOT_XML.sub("\ufffd", value), _ATTR_ENTITIES)
 
 

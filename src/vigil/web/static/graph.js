@@ -81,7 +81,8 @@
     document.body.dataset.nodes = String(nodes.length);
     document.body.dataset.edges = String(edges.length);
     document.body.dataset.draws = String(Number(document.body.dataset.draws || 0) + 1);
-    status.textContent = nodes.length + " nodes, " + edges.length + " edges, " + data.communities + " communities";
+    const more = data.edges_among > edges.length ? " (the strongest of " + data.edges_among + ")" : "";
+    status.textContent = nodes.length + " nodes, " + edges.length + " edges" + more + ", " + data.communities + " communities";
   }
 
   function fillList(nodes) {
