@@ -140,7 +140,7 @@ def test_hostile_labels_stay_valid_xml(config: Any, name: str) -> None:
             write_export(store, fmt, buf)
             g = read_back(buf.getvalue(), fmt)
             labels = {d["label"] for _, d in g.nodes(data=True)}
-            outlet = " ".join(name.split())
+            outlet = " ".join(name.split()).replace("\x00", "\ufffd")  # the graph stores no NUL
             want = outlet if fmt == "json" else "".join(c if xml_char(c) else "\ufffd" for c in outlet)
             assert labels == {want, "site.example"}, fmt
             assert g.number_of_nodes() == 2 and g.number_of_edges() == 1

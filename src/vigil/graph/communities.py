@@ -61,8 +61,7 @@ def _leiden(g: ig.Graph, before: dict[str, Any] | None) -> tuple[list[int], floa
         )
     finally:
         ig.set_random_number_generator(random)
-    labels = np.asarray(found.membership)
-    _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    _, inverse, counts = np.unique(np.asarray(found.membership), return_inverse=True, return_counts=True)
     order = np.argsort(-counts, kind="stable")  # community 0 is the largest
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))

@@ -61,6 +61,14 @@ class Facts:
     edges: list[EdgeFact] = field(default_factory=list)
 
     def node(self, fact: NodeFact, at: datetime | None = None, counts: bool = True) -> str:
+        if "\x00" in fact.key or "\x00" in fact.label:
+            # NUL cannot be stored in PostgreSQL text nor looked up through SQLite's json_each.
+            fact = NodeFact(
+                fact.key.replace("\x00", "\ufffd"),
+                fact.kind,
+                fact.label.replace("\x00", "\ufffd"),
+                fact.attrs,
+            )
         key = fact.key
         known = self.nodes.get(key)
         if known is None:

@@ -89,13 +89,13 @@ def write_nodes(conn: Connection, facts: Facts, result: UpdateResult) -> dict[st
     ids: dict[str, int] = {}
     known: dict[str, Any] = {}
     for part in _chunks(keys):
-        n = graph_nodes.c
-        for found in conn.execute(
-            select(n.id, n.key, n.first_seen, n.last_seen, n.item_count, n.attrs).where(
-                among(conn, n.key, list(part))
+        c = graph_nodes.c
+        for row in conn.execute(
+            select(c.id, c.key, c.first_seen, c.last_seen, c.item_count, c.attrs).where(
+                among(conn, c.key, list(part))
             )
         ).mappings():
-            known[found["key"]] = found
+            known[row["key"]] = row
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for key in keys:
@@ -129,10 +129,10 @@ def write_nodes(conn: Connection, facts: Facts, result: UpdateResult) -> dict[st
                 )
     if inserts:
         bulk_insert(conn, graph_nodes, inserts, NODE_COLUMNS)
-        n = graph_nodes.c
+        c = graph_nodes.c
         for part in _chunks([r["key"] for r in inserts]):
-            found = conn.execute(select(n.key, n.id).where(among(conn, n.key, list(part))))
-            ids.update((key, node_id) for key, node_id in found)
+            found = conn.execute(select(c.key, c.id).where(among(conn, c.key, list(part))))
+            ids.update((key, node_id) for key, node_id in found)  # a Result has keys(): not a mapping
         result.nodes_added += len(inserts)
         add_counts(conn, dict(Counter(r["kind"] for r in inserts)), {})
     bulk_update(

@@ -51,7 +51,7 @@ class GraphView:
         memo = self.whole().memo
         if name not in memo:
             memo[name] = compute()
-        return memo[name]  # type: ignore[no-any-return]
+        return memo[name]  # type: ignore[no-any-return,unused-ignore]
 
 
 def _load_whole(store: Store, current: int) -> Loaded:
