@@ -66,3 +66,26 @@ def run_cli(args: list[str], home: Path) -> CliResult:
     elif result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return CliResult(code, result.stdout, stderr)
+
+
+def review_to(store: Store, case_id: int, decision: str, actor: str = "ana") -> None:
+    """The real review path up to a decision: an analyst triages, confirms and decides, through the
+    workflow's transition function (roles, checks and all)."""
+    from vigil.workflow.transition import transition
+
+    transition(store, case_id, "triage", actor, "analyst", "looks relevant")
+    transition(store, case_id, "confirmed", actor, "analyst", "confirmed against the evidence")
+    transition(store, case_id, "decision", actor, "analyst", "decided", decision=decision)
+
+
+def approve(store: Store, case_id: int, actor: str = "vera", role: str = "verifier") -> None:
+    """The second pair of eyes: someone other than the proposer approves the proposal."""
+    from vigil.workflow.transition import transition
+
+    transition(store, case_id, "approved", actor, role, "checked the document and the evidence")
+
+
+def decided_case(store: Store, url: str, decision: str = "removal_order") -> int:
+    case_id = make_case(store, url)
+    review_to(store, case_id, decision)
+    return case_id

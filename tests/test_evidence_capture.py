@@ -134,7 +134,7 @@ def test_capture_every_confirmed_case(
     store: Store, config: Config, servers: tuple[WebServer, DnsServer]
 ) -> None:
     from vigil.evidence.confirmed import capture_confirmed
-    from vigil.referral.case_history import record
+    from vigil.workflow.transition import transition
 
     web, dns = servers
     cfg = local_config(config, dns.address)
@@ -142,7 +142,8 @@ def test_capture_every_confirmed_case(
     bad = make_case(store, web.url("/post/1", host="gone.test"))
     untouched = make_case(store, web.url("/post/1", host="pages.test") + "?other")
     for case_id in (good, bad):
-        record(store, case_id, "confirmed", "verifier1", "confirmed")
+        transition(store, case_id, "triage", "verifier1", "verifier", "first look")
+        transition(store, case_id, "confirmed", "verifier1", "verifier", "confirmed")
     first = capture_confirmed(store, cfg, "system")
     assert [c["case_id"] for c in first["captured"]] == [good]
     assert [f["case_id"] for f in first["failed"]] == [bad] and "resolve" in first["failed"][0]["reason"]

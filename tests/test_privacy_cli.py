@@ -64,6 +64,9 @@ def test_submit_dnr_reveal_and_register(home: Path, config: Config, store: Store
     assert entry["owner"] == "olga" and entry["value"] == "example.org"
     listed = cli(["dnr", "list", "--actor", "alex"], home, database_url)
     assert _lines(listed.stdout)[0]["reason"] is None
+    assert cli(["dnr", "list", "--mine", "--actor", "alex"], home, database_url).stdout.strip() == ""
+    own = cli(["dnr", "list", "--mine", "--actor", "olga"], home, database_url)
+    assert [(e["id"], e["reason"]) for e in _lines(own.stdout)] == [(entry["id"], "op y")]
     refused_lift = cli(["dnr", "lift", str(entry["id"]), "--actor", "alex"], home, database_url)
     assert refused_lift.exception is not None and "owner" in str(refused_lift.exception)
     assert cli(["dnr", "lift", str(entry["id"]), "--actor", "olga"], home, database_url).exit_code == 0

@@ -153,14 +153,32 @@ def test_cli_retention_run_with_moved_clock(
         cli_store.close()
 
 
-def test_an_evidence_hold_also_keeps_the_case(store: Store) -> None:
-    from vigil.evidence.retention import place_hold, release_hold
+def test_one_hold_keeps_the_case_its_item_and_its_evidence(store: Store, config: Config) -> None:
+    """A case hold is the one legal hold: the case, its item and its evidence stay while it is in force."""
+    from vigil.evidence.retention import EvidenceRetention, mark_removed_in
+    from vigil.evidence.tables import evidence_captures
 
     now = utcnow()
     case_id = open_case(store, make_item(6), "dismissed")
     set_state(store, case_id, "dismissed", now - timedelta(days=400))
-    hold_id = place_hold(store, "ivy", "proceedings REF-5", case_id=case_id)
-    report = run_retention(store, RetentionPolicy(), now=now)
+    with store.write() as conn:
+        conn.execute(
+            evidence_captures.insert().values(
+                case_id=case_id,
+                url="https://example.net/posts/6",
+                captured_at=now - timedelta(days=400),
+                captured_by="t",
+                software="vigil/test",
+                warc_sha256="d" * 64,
+            )
+        )
+        mark_removed_in(conn, config, case_id, now - timedelta(days=300))
+    hold = add_hold(store, "ivy", "case", str(case_id), "proceedings REF-5")
+    hooks = [EvidenceRetention(config)]
+    report = run_retention(store, RetentionPolicy(), now=now, hooks=hooks)
     assert report.classes["dismissed_cases"].held == 1 and store.get_case(case_id) is not None
-    release_hold(store, hold_id, "ivy")
-    assert run_retention(store, RetentionPolicy(), now=now).classes["dismissed_cases"].deleted == 1
+    assert report.classes["evidence"].held == 1 and report.classes["evidence"].deleted == 0
+    lift_hold(store, "ivy", [], hold.id)
+    report = run_retention(store, RetentionPolicy(), now=now, hooks=hooks)
+    assert report.classes["evidence"].deleted == 1 and report.classes["dismissed_cases"].deleted == 1
+    assert store.get_case(case_id) is None

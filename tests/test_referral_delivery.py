@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.evidence_helpers import make_case
+from tests.evidence_helpers import approve, decided_case
 from tests.local_servers import Page, self_signed, web_server
 from tests.test_referral_documents import RECIPIENT, URL, authority
 from vigil.config import Config
@@ -64,15 +64,26 @@ def smtp(tmp_path: Path) -> Iterator[tuple[Collect, int, Path]]:
         controller.stop()
 
 
+def approved_document(
+    store: Store, cfg: Config, url: str = URL, kind: str = "removal_order", **recipient: Any
+) -> tuple[int, dict[str, Any]]:
+    """The review path: an analyst decides and drafts (which proposes the case), a verifier approves."""
+    decision = {"removal_order": "removal_order", "dsa_notice": "notice", "voluntary_referral": "refer"}[kind]
+    case_id = decided_case(store, url, decision)
+    extra: dict[str, Any] = {"grounds": ["a"]} if kind == "removal_order" else {}
+    doc = create_document(
+        store, cfg, case_id, kind, {**RECIPIENT, **recipient}, "ana", role="analyst", reasons="r", **extra
+    )
+    approve(store, case_id)
+    return case_id, doc
+
+
 def test_email_with_starttls(store: Store, config: Config, smtp: tuple[Collect, int, Path]) -> None:
     handler, port, cert = smtp
     cfg = authority(config)
     cfg.extra["smtp"] = {"host": "127.0.0.1", "port": port, "from": "iru@authority.test", "cafile": str(cert)}
-    case_id = make_case(store, URL)
-    doc = create_document(
-        store, cfg, case_id, "removal_order", RECIPIENT, "legal1", grounds=["a"], reasons="r"
-    )
-    assert send_email(store, cfg, doc, "legal@host.test", "legal1") == 0
+    case_id, doc = approved_document(store, cfg)
+    assert send_email(store, cfg, doc, "legal@host.test", "ana", role="analyst") == 0
     ((sender, rcpts, raw),) = handler.messages
     assert sender == "iru@authority.test" and rcpts == ["legal@host.test"]
     msg = email.message_from_bytes(raw, policy=policy.default)
@@ -81,11 +92,13 @@ def test_email_with_starttls(store: Store, config: Config, smtp: tuple[Collect, 
     assert names == [f"{doc['reference']}.json", f"{doc['reference']}.pdf"]
     attached = next(p for p in msg.iter_attachments() if p.get_filename().endswith(".json"))
     assert json.loads(attached.get_content())["section_b"]["urls"] == [URL]
-    assert store.get_case(case_id).state == "sent"
+    assert store.get_case(case_id).state == "sent"  # type: ignore[union-attr]
     assert get_document(store, doc["id"])["status"] == "sent"
     with store.read() as conn:
         assert [r.url for r in conn.execute(watched_urls.select())] == [URL]
     assert any(e.action == "referral.delivery" for e in audit.entries(store))
+    moved = history(store, case_id)[-1]
+    assert (moved["from_state"], moved["to_state"], moved["actor"]) == ("approved", "sent", "ana")
 
 
 def test_email_refused_without_tls_trust_is_recorded(
@@ -94,31 +107,29 @@ def test_email_refused_without_tls_trust_is_recorded(
     handler, port, _cert = smtp
     cfg = authority(config)
     cfg.extra["smtp"] = {"host": "127.0.0.1", "port": port, "from": "iru@authority.test"}  # system CAs only
-    case_id = make_case(store, URL)
-    doc = create_document(
-        store, cfg, case_id, "removal_order", RECIPIENT, "legal1", grounds=["a"], reasons="r"
-    )
-    assert send_email(store, cfg, doc, "legal@host.test", "legal1") == 1
+    case_id, doc = approved_document(store, cfg)
+    assert send_email(store, cfg, doc, "legal@host.test", "ana", role="analyst") == 1
     assert handler.messages == []
     with store.read() as conn:
         row = conn.execute(referral_deliveries.select()).mappings().one()
     assert row["ok"] is False and "SSL" in row["details"]["error"]
-    assert store.get_case(case_id).state != "sent"
+    assert store.get_case(case_id).state == "approved"  # type: ignore[union-attr]
     assert history(store, case_id)[-1]["reason"] == "delivery by email failed"
     cfg.extra["smtp"] = {}
     with pytest.raises(ConfigError):
-        send_email(store, cfg, doc, "legal@host.test", "legal1")
+        send_email(store, cfg, doc, "legal@host.test", "ana", role="analyst")
 
 
 def test_webhook_retries_and_signs(store: Store, config: Config) -> None:
     cfg = authority(config)
     cfg.extra["webhook"] = {"secret": SECRET, "retries": 3, "backoff": 0.01}
-    case_id = make_case(store, URL)
-    doc = create_document(store, cfg, case_id, "dsa_notice", RECIPIENT, "a1", reasons="r")
+    _case_id, doc = approved_document(store, cfg, kind="dsa_notice")
     pauses: list[float] = []
     with web_server() as web:
         web.sequence["/hook"] = [Page(503, b"busy"), Page(500, b"oops"), Page(202, b"ok")]
-        assert send_webhook(store, cfg, doc, web.url("/hook"), "a1", sleep=pauses.append) == 0
+        assert (
+            send_webhook(store, cfg, doc, web.url("/hook"), "ana", role="analyst", sleep=pauses.append) == 0
+        )
         posts = [r for r in web.requests if r[0] == "/hook"]
     assert len(posts) == 3 and pauses == [0.01, 0.02]
     for _path, headers, body in posts:
@@ -133,34 +144,48 @@ def test_webhook_retries_and_signs(store: Store, config: Config) -> None:
 def test_webhook_gives_up_on_client_errors(store: Store, config: Config) -> None:
     cfg = authority(config)
     cfg.extra["webhook"] = {"secret": SECRET, "retries": 3, "backoff": 0.01}
-    case_id = make_case(store, URL)
-    doc = create_document(store, cfg, case_id, "dsa_notice", RECIPIENT, "a1", reasons="r")
+    _case_id, doc = approved_document(store, cfg, kind="dsa_notice")
     with web_server() as web:
         web.sequence["/hook"] = [Page(400, b"bad")]
-        assert send_webhook(store, cfg, doc, web.url("/hook"), "a1", sleep=lambda s: None) == 1
+        assert (
+            send_webhook(store, cfg, doc, web.url("/hook"), "ana", role="analyst", sleep=lambda s: None) == 1
+        )
         assert len(web.requests) == 1
     cfg.extra["webhook"] = {"secret": "short"}
     with pytest.raises(ConfigError):
-        send_webhook(store, cfg, doc, "http://127.0.0.1:9/hook", "a1")
+        send_webhook(store, cfg, doc, "http://127.0.0.1:9/hook", "ana", role="analyst")
 
 
 def test_action_day_batch_grouped_by_provider(tmp_path: Path, store: Store, config: Config) -> None:
     cfg = authority(config)
     start = utcnow()
     for n, provider in enumerate(["host-a", "host-b", "host-a"]):
-        url = f"https://{provider}.test/item/{n}"
-        case_id = make_case(store, url)
-        create_document(
-            store, cfg, case_id, "voluntary_referral", {**RECIPIENT, "key": provider}, "a1", reasons="r"
-        )
-    summary = export_batch(store, tmp_path / "batch", start, utcnow(), "a1")
+        approved_document(store, cfg, f"https://{provider}.test/item/{n}", "voluntary_referral", key=provider)
+    unapproved = decided_case(store, "https://host-b.test/item/9", "refer")
+    waiting = create_document(
+        store,
+        cfg,
+        unapproved,
+        "voluntary_referral",
+        {**RECIPIENT, "key": "host-b"},
+        "ana",
+        role="analyst",
+        reasons="r",
+    )
+    summary = export_batch(store, tmp_path / "batch", start, utcnow(), "ana", role="analyst")
     assert summary["documents"] == 3
     assert {k: v["documents"] for k, v in summary["providers"].items()} == {"host-a": 2, "host-b": 1}
+    (skipped,) = summary["skipped"]
+    assert skipped["document"] == waiting["id"] and "approved" in skipped["why"]
     with (tmp_path / "batch" / "host-a.csv").open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert sorted(r["url"] for r in rows) == ["https://host-a.test/item/0", "https://host-a.test/item/2"]
     data = json.loads((tmp_path / "batch" / "host-b.json").read_text("utf-8"))
     assert data["provider"] == "host-b" and len(data["documents"]) == 1
+    assert waiting["reference"] not in (tmp_path / "batch" / "host-b.csv").read_text("utf-8")
     with store.read() as conn:
-        assert conn.execute(watched_urls.select()).rowcount != 0
+        assert len(conn.execute(watched_urls.select()).all()) == 3
         assert len(conn.execute(referral_deliveries.select()).all()) == 3
+    assert store.get_case(unapproved).state == "proposed"  # type: ignore[union-attr]
+    again = export_batch(store, tmp_path / "again", start, utcnow(), "ana", role="analyst")
+    assert again["documents"] == 0  # what was handed over is not handed over twice

@@ -7,11 +7,12 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from tests.evidence_helpers import local_config, make_case, run_cli, write_local_config
+from tests.evidence_helpers import approve, decided_case, local_config, run_cli, write_local_config
 from tests.local_servers import DnsServer, Page, WebServer, dns_server, web_server
 from tests.test_evidence_capture import PAGE, png_bytes
 from tests.test_referral_documents import RECIPIENT, authority
@@ -19,7 +20,7 @@ from vigil.config import Config
 from vigil.evidence.capture import capture_url
 from vigil.evidence.tables import evidence_captures
 from vigil.referral.case_history import history
-from vigil.referral.delivery import record_delivery
+from vigil.referral.delivery import clear_to_send, record_delivery
 from vigil.referral.documents import create_document
 from vigil.referral.hashbank import TableSink
 from vigil.referral.recheck import HostLimiter, run_rechecks
@@ -50,13 +51,20 @@ def site() -> Iterator[tuple[WebServer, DnsServer]]:
         yield web, dns
 
 
+def _send(store: Store, doc: dict[str, Any], at: datetime) -> None:
+    """What a delivery channel does around the transport: clear the send, then record it."""
+    clear_to_send(store, doc, "ana", "analyst")
+    record_delivery(store, doc, "email", "cp@host.test", True, 1, "ana", at=at, role="analyst")
+
+
 def _referred(store: Store, config: Config, url: str, at: datetime) -> int:
-    case_id = make_case(store, url)
-    capture_url(store, config, url, case_id=case_id, actor="a1")
+    case_id = decided_case(store, url)
+    capture_url(store, config, url, case_id=case_id, actor="ana")
     doc = create_document(
-        store, config, case_id, "removal_order", RECIPIENT, "legal1", grounds=["a"], reasons="r"
+        store, config, case_id, "removal_order", RECIPIENT, "ana", role="analyst", grounds=["a"], reasons="r"
     )
-    record_delivery(store, doc, "email", "legal@host.test", True, 1, "legal1", at=at)
+    approve(store, case_id)
+    _send(store, doc, at)
     return case_id
 
 
@@ -158,20 +166,35 @@ def test_transparency_figures(store: Store, config: Config) -> None:
     for n, (provider, ttr_min) in enumerate(
         [("host-a", 30), ("host-a", 90), ("host-a", None), ("host-b", 20)]
     ):
-        case_id = make_case(store, f"https://{provider}.test/{n}")
+        case_id = decided_case(store, f"https://{provider}.test/{n}")
         doc = create_document(
             store,
             cfg,
             case_id,
             "removal_order",
             {**RECIPIENT, "key": provider},
-            "l",
+            "ana",
+            role="analyst",
             grounds=["a"],
             reasons="r",
             now=base,
         )
-        record_delivery(store, doc, "email", "x@y.test", True, 1, "l", at=base)
+        approve(store, case_id)
+        _send(store, doc, base)
         rows.append((doc, ttr_min))
+    in_review = decided_case(store, "https://host-a.test/in-review")
+    create_document(
+        store,
+        cfg,
+        in_review,
+        "removal_order",
+        RECIPIENT,
+        "ana",
+        role="analyst",
+        grounds=["a"],
+        reasons="r",
+        now=base,
+    )
     with store.write() as conn:
         for doc, ttr in rows:
             if ttr is not None:
@@ -184,21 +207,27 @@ def test_transparency_figures(store: Store, config: Config) -> None:
                         time_to_removal_s=ttr * 60.0,
                     )
                 )
-    record_reply(
-        store, rows[2][0]["id"], "annex_iii", "l", {"reason": "manifest_error", "explanation": "wrong URL"}
-    )
-    record_reply(
-        store, rows[0][0]["id"], "complaint", "l", {"by": "content provider"}, at=base + timedelta(hours=2)
-    )
-    record_reply(
-        store, rows[1][0]["id"], "complaint", "l", {"by": "content provider"}, at=base + timedelta(days=90)
-    )
+    unclear = rows[2][0]
+    annex_iii = {
+        "reference": unclear["reference"],
+        "received_at": base.isoformat(),
+        "provider": "Placeholder Hosting B.V.",
+        "member_state": "NL",
+        "reasons": ["manifest_error"],
+        "explanation": "wrong URL",
+        "clarification_requested": "the complete URL",
+    }
+    record_reply(store, unclear["id"], "annex_iii", "ana", annex_iii, at=base, role="analyst")
+    complaint = {"by": "content provider"}
+    for doc, when in ((rows[0][0], timedelta(hours=2)), (rows[1][0], timedelta(days=90))):
+        record_reply(store, doc["id"], "complaint", "ana", complaint, at=base + when, role="analyst")
     report = build_report(store, base - timedelta(days=1), base + timedelta(days=30))
     assert report["removal_orders"] == {
         "issued": 4,
         "executed": 3,
         "not_executed": 1,
         "not_executed_reasons": {"manifest_error": 1},
+        "in_review": 1,  # drafted, not approved and sent: not an issued order
     }
     assert report["complaints"] == 1 and report["reinstatements"] == 0
     a = report["providers"]["host-a"]
@@ -259,16 +288,36 @@ def test_acceptance_through_the_command_line(tmp_path: Path, home: Path, config:
             home,
             dns.address,
             recheck_host_interval=0,
-            authority={"name": "Placeholder Referral Unit", "member_state": "NL"},
+            authority={
+                "name": "Placeholder Referral Unit",
+                "member_state": "NL",
+                "type": "law_enforcement",
+                "email": "iru@authority.test",
+                "redress": {"body": "Placeholder District Court", "deadline": "placeholder weeks"},
+            },
             webhook={"secret": "placeholder-webhook-secret-0123"},
         )
-        case_id = make_case(store, url)
+        (home / "platforms.yaml").write_text(
+            "platforms:\n  - key: placeholder-pages\n    name: Placeholder Pages\n    domains: [pages.test]\n"
+            "    member_state: NL\n    contact_point: {name: Desk, email: tco@pages.test}\n",
+            "utf-8",
+        )
+        case_id = decided_case(store, url)
         assert run_cli(["evidence", "capture", url, "--case", str(case_id)], home).returncode == 0
-        got = run_cli(["referral", "order", str(case_id), "--ground", "a", "--reasons", "Placeholder."], home)
+        order = ["referral", "order", str(case_id), "--ground", "a", "--reasons", "Placeholder."]
+        refused = run_cli(order, home)  # the command line needs to know who acts, in which role
+        assert refused.returncode == 2 and "--role" in refused.stderr
+        got = run_cli([*order, "--actor", "ana", "--role", "analyst"], home)
         assert got.returncode == 0, got.stderr
         doc = json.loads(got.stdout)
         assert doc["body"]["section_b"]["urls"] == [url]  # schema-checked when it was made
-        sent = run_cli(["referral", "send", str(doc["id"]), "--webhook", web.url("/hook")], home)
+        assert doc["body"]["section_a"]["addressee"]["name"] == "Placeholder Pages"  # from the registry
+        send = ["referral", "send", str(doc["id"]), "--webhook", web.url("/hook"), "--actor", "ana"]
+        early = run_cli([*send, "--role", "analyst"], home)
+        assert early.returncode == 1 and "approve" in early.stderr  # not approved yet: nothing sent
+        assert not any(r[0] == "/hook" for r in web.requests)
+        approve(store, case_id)
+        sent = run_cli([*send, "--role", "analyst"], home)
         assert sent.returncode == 0, sent.stderr
         web.pages["/post/9"] = Page(404, b"not found")
         checked = run_cli(["recheck", "--due"], home)

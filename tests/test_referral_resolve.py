@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
 
 import pytest
 
-from tests.evidence_helpers import local_config
+from tests.evidence_helpers import local_config, run_cli
 from tests.local_servers import DnsServer, Page, WebServer, dns_server, web_server
 from vigil.config import Config
 from vigil.errors import ConfigError, UsageError
@@ -135,6 +137,56 @@ def test_known_platform_and_user_registry(
         assert web.requests == [] and dns.queries == []
         with pytest.raises(UsageError):
             resolver.resolve("ftp://t.me/x")
+
+
+def test_host_known_by_asn_brings_its_contacts(
+    store: Store, config: Config, rdap: tuple[WebServer, DnsServer]
+) -> None:
+    """A hosting company the user added by its network: its removal-order contacts replace the abuse desk."""
+    web, dns = rdap
+    (config.home / "platforms.yaml").write_text(
+        "platforms:\n  - key: placeholder-hosting\n    name: Placeholder Hosting B.V.\n    asns: [64500]\n"
+        "    member_state: nl\n    contact_point: {name: TCO desk, email: tco@host.test, phone: ''}\n",
+        "utf-8",
+    )
+    with Resolver(store, _cfg(config, web, dns)) as resolver:
+        p = resolver.resolve("https://files.example.test/f/123")
+    assert p.asn["asn"] == 64500 and p.network["abuse_email"] == "abuse@host.test"
+    assert p.recipient["key"] == "placeholder-hosting" and p.recipient["kind"] == "host"
+    assert p.recipient["contact_point"] == {"name": "TCO desk", "email": "tco@host.test"}
+    assert p.recipient["member_state"] == "NL" and p.recipient["to_fill"] == []
+
+
+def test_shipped_registry_and_the_providers_command(home: Path, config: Config) -> None:
+    """The major platforms ship with their domains and no contact: every contact field is to be filled."""
+    shipped = {p.key: p for p in load_platforms(config)}
+    assert {"telegram", "youtube", "facebook", "archive-org"} <= set(shipped)
+    for platform in shipped.values():
+        assert platform.contact_point == {} and platform.legal_representative == {}
+        assert platform.member_state == "" and platform.to_fill == ["contact_point", "member_state"]
+    text = resources.files("vigil.data").joinpath("referral", "platforms.yaml").read_text("utf-8")
+    assert text.count("# to be filled by the user") == 3 * len(shipped)
+    listed = run_cli(["referral", "providers"], home)
+    assert listed.returncode == 0, listed.stderr
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert {r["key"] for r in rows} == set(shipped)
+    assert "telegram: to be filled by the user: contact_point, member_state" in listed.stderr
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "contact_point: just a string",
+        "asns: [not-a-number]",
+        "legal_representative: [a, b]",
+    ],
+)
+def test_bad_registry_entries_are_config_errors(config: Config, entry: str) -> None:
+    (config.home / "platforms.yaml").write_text(
+        f"platforms:\n  - key: broken\n    domains: [broken.test]\n    {entry}\n", "utf-8"
+    )
+    with pytest.raises(ConfigError, match="broken"):
+        load_platforms(config)
 
 
 def test_bad_registry_and_rdap_answers(

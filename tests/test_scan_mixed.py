@@ -238,6 +238,7 @@ def test_feed_url_fetched_from_local_server(
         for i in range(3)
     ]
     (folder / "feed.xml").write_text(samples.rss("Remote", "https://example.org/", items), "utf-8")
+    config = Config.load(config.home, allow_private_addresses=True)  # 127.0.0.1: refused by default
     scanner = Scanner(config, store, load_detectors(config))
     summary = scanner.scan(f"{base}/feed.xml")
     assert (summary.items, summary.new_items, summary.quarantined, summary.errors) == (3, 3, 0, [])

@@ -23,7 +23,8 @@ from vigil.crawl.netguard import StaticResolver
 from vigil.detect.watchlist import WatchlistDetector
 from vigil.errors import UsageError
 from vigil.store import Store
-from vigil.watch.registry import add_source, backoff_s, get_source, source_health
+from vigil.watch.health import source_health
+from vigil.watch.registry import add_source, backoff_s, get_source
 from vigil.watch.runner import WatchRunner
 from vigil.watch.tables import watch_sources
 from vigil.workflow.audit import verify

@@ -32,6 +32,9 @@ FEATURE_ROUTERS: tuple[str, ...] = (
     "vigil.api.audit",
     "vigil.api.admin",
     "vigil.web.pages",
+    "vigil.web.privacy",
+    "vigil.api.takedown",
+    "vigil.api.watch",
     "vigil.api.graph",
 )
 

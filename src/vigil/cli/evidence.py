@@ -1,8 +1,8 @@
-"""``vigil evidence``: capture, export, verify, legal holds and the retention job."""
+"""``vigil evidence``: capture, export, verify. Legal holds on evidence are ``vigil hold add case|capture``
+and due evidence is deleted by ``vigil retention run`` (one hold concept, one retention job)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +11,7 @@ import typer
 from vigil.cli.common import err, load_config, open_store, print_json
 from vigil.errors import UsageError, VigilError
 
-evidence_app = typer.Typer(help="Evidence: capture, signed export bundles, verification, retention.")
+evidence_app = typer.Typer(help="Evidence: capture, signed export bundles, verification.")
 
 Actor = Annotated[str, typer.Option("--actor", help="Who is doing this (recorded in the audit log).")]
 
@@ -86,60 +86,6 @@ def verify(
         return
     typer.echo(f"NOT intact: {report.file}: {report.message}")
     raise VigilError(f"{bundle} is not intact: first difference in {report.file}")
-
-
-@evidence_app.command("hold")
-def hold(
-    reason: Annotated[str, typer.Option("--reason", help="Why the evidence must be kept.")],
-    case: Annotated[int | None, typer.Option("--case")] = None,
-    capture_id: Annotated[int | None, typer.Option("--capture")] = None,
-    actor: Actor = "cli",
-) -> None:
-    """Place a legal hold: held evidence is never deleted by the retention job."""
-    from vigil.evidence.retention import place_hold
-
-    config = load_config()
-    with open_store(config) as store:
-        print_json({"hold": place_hold(store, actor, reason, case_id=case, capture_id=capture_id)})
-
-
-@evidence_app.command("release")
-def release(hold_id: Annotated[int, typer.Argument()], actor: Actor = "cli") -> None:
-    """Release a legal hold."""
-    from vigil.evidence.retention import release_hold
-
-    config = load_config()
-    with open_store(config) as store:
-        release_hold(store, hold_id, actor)
-    print_json({"released": hold_id})
-
-
-@evidence_app.command("purge")
-def purge(
-    now: Annotated[
-        str | None, typer.Option("--now", help="Pretend it is this ISO time (for audits of the job).")
-    ] = None,
-    actor: Actor = "retention",
-) -> None:
-    """Delete evidence whose retention period has ended and that no legal hold covers."""
-    from vigil.evidence.retention import purge_due
-
-    when = _parse_time(now) if now else None
-    config = load_config()
-    with open_store(config) as store:
-        summary = purge_due(store, config, now=when, actor=actor)
-    err.print(f"deleted {len(summary.deleted)} captures, {len(summary.held)} kept under legal hold")
-    print_json(summary.to_dict())
-
-
-def _parse_time(value: str) -> datetime:
-    from datetime import UTC
-
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise UsageError(f"not an ISO date/time: {value!r}") from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def register(app: typer.Typer) -> None:

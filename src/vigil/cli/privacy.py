@@ -30,7 +30,7 @@ out = Console()
 
 retention_app = typer.Typer(help="Delete what is due under the retention policy.", no_args_is_help=True)
 hold_app = typer.Typer(
-    help="Legal holds: keep items, cases or accounts whatever their age.", no_args_is_help=True
+    help="Legal holds: keep items, cases, accounts or evidence whatever their age.", no_args_is_help=True
 )
 dnr_app = typer.Typer(
     help="The do-not-refer list checked before any referral, notice or order.", no_args_is_help=True
@@ -106,12 +106,12 @@ def retention_policy(as_json: AsJson = False) -> None:
 
 @hold_app.command("add")
 def hold_add(
-    target_type: Annotated[str, typer.Argument(help="item, case or account")],
-    target_id: Annotated[str, typer.Argument(help="item id, case id, or platform:handle")],
+    target_type: Annotated[str, typer.Argument(help="item, case, account or capture (evidence)")],
+    target_id: Annotated[str, typer.Argument(help="item id, case id, platform:handle, or capture id")],
     reason: Annotated[str, typer.Option("--reason", help="The proceedings' reference.")],
     actor: Actor = "",
 ) -> None:
-    """Put an item, a case or an account under legal hold."""
+    """Put an item, a case (with its evidence), an account or an evidence capture under legal hold."""
     with open_store(load_config()) as store:
         hold = holds.add_hold(store, actor or _me(), target_type, target_id, reason)
     print_json(hold.to_dict())
@@ -157,12 +157,14 @@ def dnr_add(
 @dnr_app.command("list")
 def dnr_list(
     all_: Annotated[bool, typer.Option("--all", help="Expired and lifted entries too.")] = False,
+    mine: Annotated[bool, typer.Option("--mine", help="Only the entries you own.")] = False,
     actor: Actor = "",
     role: Roles = [],  # noqa: B006
 ) -> None:
     """List do-not-refer entries (JSON Lines); reasons only for your own entries, or for admins."""
+    me = actor or _me()
     with open_store(load_config()) as store:
-        for entry in deconfliction.list_entries(store, actor or _me(), role, all_):
+        for entry in deconfliction.list_entries(store, me, role, all_, owner=me if mine else None):
             print_json(entry.to_dict())
 
 

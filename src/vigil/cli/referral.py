@@ -16,6 +16,12 @@ from vigil.errors import UsageError, VigilError
 referral_app = typer.Typer(help="Referrals: provider resolution, removal orders, notices, delivery, replies.")
 
 Actor = Annotated[str, typer.Option("--actor", help="Who is doing this (recorded in the audit log).")]
+Role = Annotated[
+    str | None,
+    typer.Option(
+        "--role", help="The actor's workflow role (default: the role of the actor's vigil account)."
+    ),
+]
 Lang = Annotated[str, typer.Option("--lang", help="Language of the document's strings.")]
 Urls = Annotated[
     list[str] | None, typer.Option("--url", help="URL(s) to name; default: the case's item URL.")
@@ -28,6 +34,24 @@ def parse_date(value: str) -> datetime:
     except ValueError as exc:
         raise UsageError(f"not an ISO date/time: {value!r}") from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _role(store: Any, actor: str, role: str | None) -> str:
+    """The actor's role: its account's, or --role for an actor without an account. Like the other commands,
+    the command line trusts who runs it (they hold the database); the workflow's rules still apply."""
+    from vigil.workflow.accounts import get_user
+    from vigil.workflow.roles import ROLES
+
+    user = get_user(store, actor)
+    if user is not None:
+        if role and role != user.role:
+            raise UsageError(f"{actor} has the role {user.role!r}, not {role!r}")
+        return str(user.role)
+    if not role:
+        raise UsageError(f"{actor!r} has no vigil account: pass --role (one of {', '.join(ROLES)})")
+    if role not in ROLES:
+        raise UsageError(f"unknown role {role!r} (one of {', '.join(ROLES)})")
+    return role
 
 
 def _recipient(store: Any, config: Any, url: str) -> dict[str, Any]:
@@ -50,7 +74,9 @@ def resolve(url: Annotated[str, typer.Argument()]) -> None:
         print_json(resolver.resolve(url).to_dict())
 
 
-def _create(kind: str, case: int, urls: list[str] | None, actor: str, lang: str, **kw: Any) -> None:
+def _create(
+    kind: str, case: int, urls: list[str] | None, actor: str, role: str | None, lang: str, **kw: Any
+) -> None:
     from vigil.referral.documents import _case_urls, create_document
 
     config = load_config()
@@ -59,9 +85,23 @@ def _create(kind: str, case: int, urls: list[str] | None, actor: str, lang: str,
         if not targets:
             raise UsageError(f"case {case} has no URL; pass --url")
         recipient = _recipient(store, config, targets[0])
-        doc = create_document(store, config, case, kind, recipient, actor, urls=targets, lang=lang, **kw)
+        doc = create_document(
+            store,
+            config,
+            case,
+            kind,
+            recipient,
+            actor,
+            role=_role(store, actor, role),
+            urls=targets,
+            lang=lang,
+            **kw,
+        )
     name = kind.replace("_", " ")
-    err.print(f"{name} [bold]{doc['reference']}[/] (document {doc['id']}) to {recipient.get('name')}")
+    err.print(
+        f"{name} [bold]{doc['reference']}[/] (document {doc['id']}) to {recipient.get('name')}:"
+        " drafted; it can be sent once a second person approves the case"
+    )
     print_json(doc)
 
 
@@ -71,11 +111,25 @@ def order(
     ground: Annotated[list[str], typer.Option("--ground", help="Art. 2(7) ground: a, b, c, d or e.")],
     reasons: Annotated[str, typer.Option("--reasons", help="Further reasons (Annex I section B).")],
     url: Urls = None,
+    withhold_weeks: Annotated[
+        int, typer.Option("--withhold-weeks", help="Art. 11(3): keep the content provider uninformed (1-6).")
+    ] = 0,
     actor: Actor = "cli",
+    role: Role = None,
     lang: Lang = "en",
 ) -> None:
-    """Issue an EU removal order (Annex I of Regulation 2021/784) for a case."""
-    _create("removal_order", case, url, actor, lang, grounds=ground, reasons=reasons)
+    """Draft an EU removal order (Annex I of Regulation 2021/784) for a decided case: it proposes the case."""
+    _create(
+        "removal_order",
+        case,
+        url,
+        actor,
+        role,
+        lang,
+        grounds=ground,
+        reasons=reasons,
+        withhold_weeks=withhold_weeks,
+    )
 
 
 @referral_app.command("notice")
@@ -84,10 +138,11 @@ def notice(
     reasons: Annotated[str, typer.Option("--reasons")],
     url: Urls = None,
     actor: Actor = "cli",
+    role: Role = None,
     lang: Lang = "en",
 ) -> None:
-    """Make a DSA Article 16 notice for a case."""
-    _create("dsa_notice", case, url, actor, lang, reasons=reasons)
+    """Draft a DSA Article 16 notice for a case decided for a notice."""
+    _create("dsa_notice", case, url, actor, role, lang, reasons=reasons)
 
 
 @referral_app.command("refer")
@@ -96,10 +151,11 @@ def refer(
     reasons: Annotated[str, typer.Option("--reasons")],
     url: Urls = None,
     actor: Actor = "cli",
+    role: Role = None,
     lang: Lang = "en",
 ) -> None:
-    """Refer a case for voluntary review under the provider's terms."""
-    _create("voluntary_referral", case, url, actor, lang, reasons=reasons)
+    """Draft a referral for voluntary review under the provider's terms for a case decided to refer."""
+    _create("voluntary_referral", case, url, actor, role, lang, reasons=reasons)
 
 
 @referral_app.command("pdf")
@@ -131,8 +187,9 @@ def send(
         str | None, typer.Option("--webhook", help="POST to this signed webhook instead.")
     ] = None,
     actor: Actor = "cli",
+    role: Role = None,
 ) -> None:
-    """Deliver a document by e-mail (SMTP with STARTTLS) or signed webhook."""
+    """Deliver an approved document by e-mail (SMTP with STARTTLS) or signed webhook."""
     from vigil.referral.documents import get_document
     from vigil.referral.mail import send_email
     from vigil.referral.webhook import send_webhook
@@ -140,10 +197,11 @@ def send(
     config = load_config()
     with open_store(config) as store:
         doc = get_document(store, document)
+        who = _role(store, actor, role)
         if webhook:
-            rc = send_webhook(store, config, doc, webhook, actor)
+            rc = send_webhook(store, config, doc, webhook, actor, role=who)
         else:
-            rc = send_email(store, config, doc, email or _addressee_email(doc["body"]), actor)
+            rc = send_email(store, config, doc, email or _addressee_email(doc["body"]), actor, role=who)
     print_json({"document": document, "delivered": rc == 0})
     if rc:
         raise VigilError(f"delivery of document {document} failed (see the case history)")
@@ -161,6 +219,7 @@ def reply(
     data: Annotated[str, typer.Option("--data", help="JSON object with the reply's fields.")] = "{}",
     at: Annotated[str | None, typer.Option("--at", help="When the reply came (ISO); default now.")] = None,
     actor: Actor = "cli",
+    role: Role = None,
 ) -> None:
     """Record a provider's reply (Annex II confirmation, Annex III impossibility with reasons, ...)."""
     from vigil.referral.replies import record_reply
@@ -173,7 +232,8 @@ def reply(
         raise UsageError("--data must be a JSON object")
     config = load_config()
     with open_store(config) as store:
-        print_json(record_reply(store, document, kind, actor, fields, parse_date(at) if at else None))
+        when = parse_date(at) if at else None
+        print_json(record_reply(store, document, kind, actor, fields, when, role=_role(store, actor, role)))
 
 
 @referral_app.command("batch")
@@ -182,13 +242,31 @@ def batch(
     end: Annotated[str, typer.Option("--to", help="End (exclusive, ISO).")],
     out: Annotated[Path, typer.Option("--out", help="Folder for the CSV and JSON files.")],
     actor: Actor = "cli",
+    role: Role = None,
 ) -> None:
-    """Write an action day's documents as CSV and JSON, one pair per provider, and record the hand-over."""
+    """Write an action day's approved documents as CSV and JSON, one pair per provider, and record the
+    hand-over; documents not cleared to go are listed under "skipped" with the reason."""
     from vigil.referral.batch import export_batch
 
     config = load_config()
     with open_store(config) as store:
-        print_json(export_batch(store, out, parse_date(start), parse_date(end), actor))
+        who = _role(store, actor, role)
+        summary = export_batch(store, out, parse_date(start), parse_date(end), actor, role=who)
+    for skipped in summary["skipped"]:
+        err.print(f"[yellow]skipped[/] document {skipped['document']}: {skipped['why']}")
+    print_json(summary)
+
+
+@referral_app.command("providers")
+def providers() -> None:
+    """The hosting-provider registry (shipped entries and $VIGIL_HOME/platforms.yaml), with what each still
+    needs before a removal order can be addressed to it ("to_fill")."""
+    from vigil.referral.registry import load_platforms
+
+    for platform in load_platforms(load_config()):
+        if platform.to_fill:
+            err.print(f"{platform.key}: to be filled by the user: {', '.join(platform.to_fill)}")
+        print_json(platform.to_dict())
 
 
 def recheck(

@@ -14,13 +14,15 @@ from vigil.cli.crawl import resolver_from
 from vigil.detect import load_detectors
 from vigil.errors import UsageError
 from vigil.runtime.queue import close_sink, open_sink
+from vigil.watch.health import source_health
+from vigil.watch.lease import DEFAULT_LEASE_S
 from vigil.watch.registry import (
     DEFAULT_INTERVAL_S,
     add_source,
     list_sources,
     remove_source,
     set_enabled,
-    source_health,
+    set_robots_override,
 )
 from vigil.watch.runner import RunResult, WatchRunner
 
@@ -101,6 +103,22 @@ def disable(name: str) -> None:
         set_enabled(store, name, False)
 
 
+@watch_app.command("robots")
+def robots(
+    name: str,
+    ignore: Annotated[
+        str | None, typer.Option("--ignore", help="Do not honour robots.txt for this source, for REASON.")
+    ] = None,
+    honour: Annotated[bool, typer.Option("--honour", help="Honour robots.txt again.")] = False,
+) -> None:
+    """Override robots.txt for one source (pages and out-link hops) with a recorded reason, or undo it."""
+    if (ignore is None) == (not honour):
+        raise UsageError("give either --ignore REASON or --honour")
+    config = load_config()
+    with open_store(config) as store:
+        set_robots_override(store, name, ignore if ignore is not None else None)
+
+
 def _report(result: RunResult) -> None:
     print_json(result.to_dict())
     if not result.ok:
@@ -108,17 +126,26 @@ def _report(result: RunResult) -> None:
 
 
 _RESOLVE = typer.Option("--resolve", help="HOST=ADDRESS instead of DNS (repeatable).")
+_LEASE = typer.Option(
+    "--lease",
+    help="Seconds a source stays leased to this process without renewal (a crashed one's lease ends then).",
+)
 
 
 @watch_app.command("run")
-def run(resolve: Annotated[list[str] | None, _RESOLVE] = None) -> None:
-    """One pass over the sources that are due."""
+def run(
+    resolve: Annotated[list[str] | None, _RESOLVE] = None,
+    lease: Annotated[float, _LEASE] = DEFAULT_LEASE_S,
+) -> None:
+    """One pass over the sources that are due (and not leased to another process)."""
     config = load_config()
     with open_store(config) as store:
         detectors = load_detectors(config)
         sink = open_sink(config, store, detectors)
         try:
-            runner = WatchRunner(config, store, detectors, sink, resolver_from(config, resolve or []))
+            runner = WatchRunner(
+                config, store, detectors, sink, resolver_from(config, resolve or []), lease_s=lease
+            )
             results = runner.run_due()
         finally:
             close_sink(sink)
@@ -132,8 +159,10 @@ def run(resolve: Annotated[list[str] | None, _RESOLVE] = None) -> None:
 def serve(
     poll: Annotated[float, typer.Option(help="Longest sleep between looks at the schedule.")] = 5.0,
     resolve: Annotated[list[str] | None, _RESOLVE] = None,
+    lease: Annotated[float, _LEASE] = DEFAULT_LEASE_S,
 ) -> None:
-    """Run until stopped (SIGTERM or SIGINT end it after the source in progress)."""
+    """Run until stopped (SIGTERM or SIGINT end it after the source in progress, leases released). Several
+    processes, on one machine or many, may serve one store: each source is leased to one at a time."""
     config = load_config()
     stop = threading.Event()
 
@@ -147,8 +176,10 @@ def serve(
         detectors = load_detectors(config)
         sink = open_sink(config, store, detectors)
         try:
-            runner = WatchRunner(config, store, detectors, sink, resolver_from(config, resolve or []))
-            err.print("watching; stop with Ctrl-C or SIGTERM")
+            runner = WatchRunner(
+                config, store, detectors, sink, resolver_from(config, resolve or []), lease_s=lease
+            )
+            err.print(f"watching as {runner.owner}; stop with Ctrl-C or SIGTERM")
             runs = runner.serve(stop, poll_s=poll, on_result=_report)
         finally:
             close_sink(sink)

@@ -15,10 +15,11 @@ from vigil.core.media import MediaSink
 from vigil.core.model import Item, Quarantined, utcnow
 from vigil.core.pipeline import BatchProcessor, Pipeline
 from vigil.core.registry import SOURCES, plugin
+from vigil.crawl.netguard import Resolver
 from vigil.errors import SourceError, VigilError
 from vigil.sources.base import SourceContext
 from vigil.sources.discover import discover
-from vigil.sources.fetch import fetch_to_file, is_url
+from vigil.sources.fetch import download, is_url
 from vigil.store import Store
 
 log = logging.getLogger(__name__)
@@ -64,9 +65,12 @@ class Scanner:
         store: Store,
         detectors: Sequence[Detector],
         pipeline: BatchProcessor | None = None,
+        resolver: Resolver | None = None,
     ) -> None:
         self.config = config
         self.store = store
+        #: Host names to addresses for URL targets (None: DNS); the SSRF guard checks what it gives.
+        self.resolver = resolver
         #: The in-process pipeline unless another executor or a queue is given.
         self.pipeline: BatchProcessor = pipeline or Pipeline(store, detectors)
         self.ctx = SourceContext(
@@ -85,11 +89,14 @@ class Scanner:
         if is_url(target):
             with tempfile.TemporaryDirectory(prefix="vigil-fetch-") as tmp:
                 try:
-                    path = fetch_to_file(target, Path(tmp), self.config)
+                    got = download(target, Path(tmp), self.config, self.resolver)
                 except SourceError as exc:
                     summary.error(target, "", exc.reason)
                     return summary
-                self._scan_path(path, fmt, summary, progress, display=target)
+                if got.path is None:  # nothing conditional was asked: a 304 here is the server's error
+                    summary.error(target, "", "HTTP 304 to an unconditional request")
+                    return summary
+                self._scan_path(got.path, fmt, summary, progress, display=target)
         else:
             path = Path(target)
             if not path.exists():

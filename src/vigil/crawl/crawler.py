@@ -2,6 +2,9 @@
 
 Out-links are expanded: shorteners and redirects are followed to the end and the final URL is what is
 crawled; links to file lockers and paste sites are fetched and kept as media of the page that links them.
+robots.txt is asked before every hop of every fetch (pages, redirects, short links and where they lead,
+lockers, pastes, images, favicons) unless the operator overrode it for this crawl with a reason, which is
+then recorded on each page and on each out-link fetched under it.
 """
 
 from __future__ import annotations
@@ -117,6 +120,8 @@ class Crawler:
         self._queued: set[str] = set()
         self._claimed: set[str] = set()
         self._media_cache: dict[str, Media | None] = {}
+        #: URLs (first hops) that robots.txt kept us from fetching, or from following to their end.
+        self._excluded: set[str] = set()
         self._media_locks: dict[str, asyncio.Lock] = {}
         self._started = 0
         self._batch: list[Item] = []
@@ -164,16 +169,20 @@ class Crawler:
         if not await self._robots_allow(url):
             return
         self._started += 1
-        got = await self.fetcher.get(url, accept=is_html)
+        got = await self.fetcher.get(url, accept=is_html, gate=self._gate)
         self._note_failure(got)
         if got.ok:
             await self._ingest(url, got, depth, queue)
 
     async def _robots_allow(self, url: str) -> bool:
-        if self.settings.robots_override is not None or await self.robots.allowed(url):
+        if await self._gate(url):
             return True
         self.summary.robots_excluded += 1
         return False
+
+    async def _gate(self, url: str) -> bool:
+        """May this hop be requested? (robots.txt of its origin, unless overridden for this crawl)"""
+        return self.settings.robots_override is not None or await self.robots.allowed(url)
 
     async def _ingest(
         self, url: str, got: Fetched, depth: int, queue: asyncio.Queue[tuple[str, int]]
@@ -182,8 +191,6 @@ class Crawler:
         if final in self._claimed:
             self.summary.skipped += 1  # reached twice through redirects
             return
-        if got.redirects and not await self._robots_allow(final):
-            return  # redirected into an exclusion
         self._claimed.add(final)
         self._queued.add(final)
         html = got.body.decode(got.charset, "replace")
@@ -239,7 +246,7 @@ class Crawler:
             await self._expand(link, depth, queue, media, outlinks, site)
         elif kind in ("locker", "paste"):
             found = await self._media(link, kind=kind)
-            outlinks.append({"url": link, "kind": kind, "sha256": found.sha256 if found else None})
+            outlinks.append(self._hop({"url": link, "kind": kind, "sha256": found.sha256 if found else None}))
             _add_media(media, found)
         else:
             self._enqueue(link, depth, queue, site)
@@ -266,22 +273,26 @@ class Crawler:
         """Follow a short link to its end, once per crawl. The final response is used as it is: a page in
         scope is ingested from it (no second fetch), a locker or paste is kept as media."""
         if link in self._queued:
-            outlinks.append({"url": link, "kind": "shortener"})
+            outlinks.append(self._hop({"url": link, "kind": "shortener"}))
             return
         self._queued.add(link)
-        got = await self.fetcher.get(link)
+        got = await self.fetcher.get(link, gate=self._gate)
         self.summary.expanded += 1
+        if got.excluded:
+            self._excluded.add(link)
         end = canonical_url(got.final_url) if got.final_url else None
         end_kind = self.registry.kind(_host(end)) if end else None
         outlinks.append(
-            {
-                "url": link,
-                "kind": "shortener",
-                "final": end,
-                "final_kind": end_kind,
-                "chain": got.redirects,
-                "error": got.error,
-            }
+            self._hop(
+                {
+                    "url": link,
+                    "kind": "shortener",
+                    "final": end,
+                    "final_kind": end_kind,
+                    "chain": got.redirects,
+                    "error": got.error,
+                }
+            )
         )
         if not got.ok or end is None:
             self._note_failure(got)
@@ -317,7 +328,9 @@ class Crawler:
         async with self._media_locks.setdefault(url, asyncio.Lock()):
             if url in self._media_cache:
                 return self._media_cache[url]
-            got = await self.fetcher.get(url)
+            got = await self.fetcher.get(url, gate=self._gate)
+            if got.excluded:
+                self._excluded.add(url)
             found = self._keep_media(url, got)
             if found is None and kind != "favicon":
                 self._note_failure(got)
@@ -338,8 +351,19 @@ class Crawler:
             self.sites[key] = SiteSeen(key, "/".join(scheme_host[:3]) + "/")
         return self.sites[key]
 
+    def _hop(self, outlink: dict[str, Any]) -> dict[str, Any]:
+        """An out-link's record, with what robots.txt said of it: excluded, or overridden (and why)."""
+        if outlink["url"] in self._excluded:
+            outlink["robots"] = "excluded"
+        elif self.settings.robots_override is not None:
+            outlink["robots_override"] = self.settings.robots_override
+        return outlink
+
     def _note_failure(self, got: Fetched) -> None:
         if got.error is None:
+            return
+        if got.excluded:
+            self.summary.robots_excluded += 1
             return
         if got.blocked:
             self.summary.refused += 1

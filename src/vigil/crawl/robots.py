@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from urllib.robotparser import RobotFileParser
 
 import httpx
@@ -26,12 +27,18 @@ class RobotsCache:
         self.fetcher = fetcher
         self.agent = user_agent.split("/", 1)[0]
         self._parsers: dict[str, RobotFileParser] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
 
     async def parser(self, url: str) -> RobotFileParser:
         origin = origin_of(url)
         found = self._parsers.get(origin)
         if found is not None:
             return found
+        async with self._locks.setdefault(origin, asyncio.Lock()):  # one fetch per origin, however asked
+            found = self._parsers.get(origin)
+            return found if found is not None else await self._fetch(origin, url)
+
+    async def _fetch(self, origin: str, url: str) -> RobotFileParser:
         rp = RobotFileParser()
         got = await self.fetcher.get(origin + "/robots.txt", max_bytes=MAX_ROBOTS_BYTES)
         if got.ok:

@@ -18,7 +18,7 @@ from vigil.evidence.fetcher import Fetcher, FetchError, FetchResult, Hop
 from vigil.evidence.page import is_html, main_text, media_urls, page_text
 from vigil.evidence.tables import evidence_captures, evidence_parts
 from vigil.evidence.warc import build_warc
-from vigil.referral.case_history import record_in
+from vigil.referral.case_history import note_in
 from vigil.referral.watch import marker_of
 from vigil.store import Store
 from vigil.workflow.audit import append_in
@@ -195,10 +195,9 @@ def capture_url(
             {"url": url, "warc_sha256": capture.warc_sha256, "case_id": case_id},
         )
         if case_id is not None:
-            record_in(
+            note_in(
                 conn,
                 case_id,
-                None,
                 actor,
                 "evidence captured",
                 {"capture_id": capture.id, "url": url, "warc_sha256": capture.warc_sha256},

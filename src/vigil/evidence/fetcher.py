@@ -7,7 +7,6 @@ bytes (no content decoding), caps the size, and follows redirects itself so that
 
 from __future__ import annotations
 
-import ipaddress
 import ssl
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +16,7 @@ import httpx
 
 from vigil.config import Config
 from vigil.core.model import utcnow
+from vigil.crawl.netguard import networks, refusal
 from vigil.errors import VigilError
 from vigil.evidence.dns_lookup import DnsAnswers, lookup, make_resolver
 
@@ -60,17 +60,11 @@ class FetchResult:
 
 
 def _check_address(ip: str, url: str, config: Config) -> None:
-    addr = ipaddress.ip_address(ip)
-    private = (
-        addr.is_private
-        or addr.is_loopback
-        or addr.is_link_local
-        or addr.is_reserved
-        or addr.is_multicast
-        or addr.is_unspecified
-    )
-    if private and not config.allow_private_addresses:
-        raise FetchError(f"refusing private address {ip} (set allow_private_addresses to allow)", url)
+    """The crawler's SSRF rules (``vigil.crawl.netguard.refusal``): one definition of what is refused."""
+    reason = refusal(ip, config.allow_private_addresses, networks(config.allowed_networks))
+    if reason:
+        why = f"refusing private address {ip}: {reason} (set allow_private_addresses to allow)"
+        raise FetchError(why, url)
 
 
 class Fetcher:

@@ -1,155 +1,124 @@
-"""Retention: evidence is kept six months from removal by default (Art. 6 of Regulation 2021/784), longer
-under a legal hold; ``purge_due`` deletes what is due, and records that it did.
+"""Evidence retention: kept ``evidence_after_removal_days`` (183, six months, Art. 6 of Regulation
+2021/784) from the content's removal, longer under a legal hold.
 
-A hold on a case covers all of its captures; a hold on a capture covers that capture. A blob still used
-by a capture that is not being deleted stays on disk.
+There is one retention job and one hold concept: ``vigil retention run`` deletes due evidence through
+``EvidenceRetention`` (entry point ``vigil.retention``), and holds are ``vigil.privacy.holds`` legal
+holds. A hold on a capture covers that capture; a hold on a case (or on its item, or on the account that
+posted it) covers all of the case's captures. A blob still used by a capture that is not being deleted
+stays on disk. Each deleted capture gets an ``evidence_deletions`` row and an ``evidence.delete`` audit
+entry (custody); the retention job adds its own ``retention.delete`` entry per batch.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import ColumnElement, Connection, String, and_, cast, exists, func, not_, or_, select
 
 from vigil.config import Config
-from vigil.core.model import utcnow
-from vigil.errors import UsageError
 from vigil.evidence.capture import blob_store
-from vigil.evidence.tables import evidence_captures, evidence_deletions, evidence_holds, evidence_parts
-from vigil.store import Store
+from vigil.evidence.tables import evidence_captures, evidence_deletions, evidence_parts
+from vigil.privacy.holds import active_hold, case_held
+from vigil.privacy.settings import RetentionPolicy
+from vigil.store.schema import cases
 from vigil.workflow.audit import append_in
 
-DEFAULT_RETENTION_DAYS = 183  # six months
-
-
-def retention_days(config: Config) -> int:
-    return int(config.extra.get("evidence_retention_days", DEFAULT_RETENTION_DAYS))
+REASON = "retention period ended"
 
 
 def mark_removed_in(conn: Connection, config: Config, case_id: int, removed_at: datetime) -> int:
-    """Start the retention clock for a case's captures (content removed at ``removed_at``)."""
-    until = removed_at + timedelta(days=retention_days(config))
+    """Start the retention clock for a case's captures (content removed at ``removed_at``).
+    ``retain_until`` records the date under the policy in force at removal."""
+    days = RetentionPolicy.from_config(config).evidence_after_removal_days
     result = conn.execute(
         evidence_captures.update()
         .where(evidence_captures.c.case_id == case_id, evidence_captures.c.removed_at.is_(None))
-        .values(removed_at=removed_at, retain_until=until)
+        .values(removed_at=removed_at, retain_until=removed_at + timedelta(days=days))
     )
     return int(result.rowcount or 0)
 
 
-def place_hold(
-    store: Store, actor: str, reason: str, case_id: int | None = None, capture_id: int | None = None
-) -> int:
-    if (case_id is None) == (capture_id is None):
-        raise UsageError("a legal hold is on a case or on a capture (exactly one)")
-    if not reason.strip():
-        raise UsageError("a legal hold needs a reason")
-    with store.write() as conn:
-        hold_id = conn.execute(
-            evidence_holds.insert()
-            .values(
-                case_id=case_id, capture_id=capture_id, reason=reason, placed_by=actor, placed_at=utcnow()
-            )
-            .returning(evidence_holds.c.id)
-        ).scalar_one()
-        append_in(
-            conn,
-            actor,
-            "evidence.hold",
-            "hold",
-            hold_id,
-            {"case_id": case_id, "capture_id": capture_id, "reason": reason},
+def capture_held() -> ColumnElement[bool]:
+    """True for an ``evidence_captures`` row under a legal hold: on itself or on its case (or the case's
+    item or account)."""
+    case_side = exists().where(cases.c.id == evidence_captures.c.case_id, case_held())
+    return or_(active_hold("capture", cast(evidence_captures.c.id, String)), case_side)
+
+
+class EvidenceRetention:
+    """The evidence data class for ``vigil.privacy.retention.run_retention``. A capture is due once the
+    policy's period has passed since removal (measured at run time, so a shorter policy applies to
+    evidence already collected)."""
+
+    data_class = "evidence"
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._pending_blobs: list[str] = []
+
+    @staticmethod
+    def retention_days(policy: RetentionPolicy) -> int:
+        return policy.evidence_after_removal_days
+
+    def _aged(self, now: datetime, policy: RetentionPolicy) -> ColumnElement[bool]:
+        cutoff = now - timedelta(days=policy.evidence_after_removal_days)
+        return and_(
+            evidence_captures.c.deleted_at.is_(None),
+            evidence_captures.c.removed_at.is_not(None),
+            evidence_captures.c.removed_at <= cutoff,
         )
-    return int(hold_id)
 
+    def due(
+        self, conn: Connection, now: datetime, policy: RetentionPolicy, limit: int, after: str | None = None
+    ) -> list[str]:
+        query = select(evidence_captures.c.id).where(self._aged(now, policy), not_(capture_held()))
+        if after is not None:
+            query = query.where(evidence_captures.c.id > int(after))
+        found = conn.execute(query.order_by(evidence_captures.c.id).limit(limit)).scalars()
+        return [str(i) for i in found]
 
-def release_hold(store: Store, hold_id: int, actor: str) -> None:
-    with store.write() as conn:
-        done = conn.execute(
-            evidence_holds.update()
-            .where(evidence_holds.c.id == hold_id, evidence_holds.c.released_at.is_(None))
-            .values(released_at=utcnow(), released_by=actor)
+    def held(self, conn: Connection, now: datetime, policy: RetentionPolicy) -> int:
+        query = (
+            select(func.count()).select_from(evidence_captures).where(self._aged(now, policy), capture_held())
         )
-        if not done.rowcount:
-            raise UsageError(f"no active legal hold {hold_id}")
-        append_in(conn, actor, "evidence.hold_release", "hold", hold_id, {})
+        return int(conn.execute(query).scalar_one())
 
+    def count(self, conn: Connection) -> int:
+        query = select(func.count()).select_from(evidence_captures)
+        return int(conn.execute(query.where(evidence_captures.c.deleted_at.is_(None))).scalar_one())
 
-@dataclass(slots=True)
-class PurgeSummary:
-    deleted: list[int] = field(default_factory=list)
-    held: list[int] = field(default_factory=list)
-    blobs_removed: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"deleted": self.deleted, "held": self.held, "blobs_removed": self.blobs_removed}
-
-
-def purge_due(
-    store: Store, config: Config, now: datetime | None = None, actor: str = "retention"
-) -> PurgeSummary:
-    now = now or utcnow()
-    summary = PurgeSummary()
-    active = evidence_holds.c.released_at.is_(None)
-    with store.read() as conn:
-        due = conn.execute(
-            select(evidence_captures.c.id, evidence_captures.c.case_id).where(
-                evidence_captures.c.deleted_at.is_(None),
-                evidence_captures.c.retain_until.is_not(None),
-                evidence_captures.c.retain_until <= now,
+    def delete(self, conn: Connection, ids: Sequence[str], now: datetime, actor: str) -> int:
+        """Mark the captures deleted, record which blobs go (those no live capture still uses); the files
+        themselves go in ``cleanup``, once this transaction has committed."""
+        capture_ids = [int(i) for i in ids]
+        parts = conn.execute(
+            select(evidence_parts.c.capture_id, evidence_parts.c.sha256).where(
+                evidence_parts.c.capture_id.in_(capture_ids)
             )
         ).all()
-        held_captures = set(
+        gone = conn.execute(
+            evidence_captures.update()
+            .where(evidence_captures.c.id.in_(capture_ids), evidence_captures.c.deleted_at.is_(None))
+            .values(deleted_at=now)
+        ).rowcount
+        live = set(
             conn.execute(
-                select(evidence_holds.c.capture_id).where(active, evidence_holds.c.capture_id.is_not(None))
-            )
-            .scalars()
-            .all()
-        )
-        held_cases = set(
-            conn.execute(
-                select(evidence_holds.c.case_id).where(active, evidence_holds.c.case_id.is_not(None))
-            )
-            .scalars()
-            .all()
-        )
-    blobs = blob_store(config)
-    for capture_id, case_id in due:
-        if capture_id in held_captures or (case_id is not None and case_id in held_cases):
-            summary.held.append(capture_id)
-            continue
-        with store.write() as conn:
-            mine = set(
-                conn.execute(select(evidence_parts.c.sha256).where(evidence_parts.c.capture_id == capture_id))
-                .scalars()
-                .all()
-            )
-            still_used = set(
-                conn.execute(
-                    select(evidence_parts.c.sha256)
-                    .join(evidence_captures, evidence_captures.c.id == evidence_parts.c.capture_id)
-                    .where(
-                        evidence_parts.c.sha256.in_(mine),
-                        evidence_captures.c.id != capture_id,
-                        evidence_captures.c.deleted_at.is_(None),
-                    )
+                select(evidence_parts.c.sha256)
+                .join(evidence_captures, evidence_captures.c.id == evidence_parts.c.capture_id)
+                .where(
+                    evidence_parts.c.sha256.in_({sha for _, sha in parts}),
+                    evidence_captures.c.deleted_at.is_(None),
                 )
-                .scalars()
-                .all()
-            )
-            removable = sorted(mine - still_used)
-            conn.execute(
-                evidence_captures.update().where(evidence_captures.c.id == capture_id).values(deleted_at=now)
-            )
+            ).scalars()
+        )
+        taken: set[str] = set()
+        for capture_id in capture_ids:
+            removable = sorted({sha for c, sha in parts if c == capture_id} - live - taken)
+            taken.update(removable)
             conn.execute(
                 evidence_deletions.insert().values(
-                    capture_id=capture_id,
-                    at=now,
-                    actor=actor,
-                    blobs=removable,
-                    reason="retention period ended",
+                    capture_id=capture_id, at=now, actor=actor, blobs=removable, reason=REASON
                 )
             )
             append_in(
@@ -158,16 +127,13 @@ def purge_due(
                 "evidence.delete",
                 "evidence",
                 capture_id,
-                {"blobs": removable, "reason": "retention period ended", "now": now.isoformat()},
+                {"blobs": removable, "reason": REASON, "now": now.isoformat()},
             )
-        summary.blobs_removed += sum(1 for sha in removable if blobs.delete(sha))
-        summary.deleted.append(capture_id)
-    return summary
+        self._pending_blobs.extend(sorted(taken))
+        return int(gone or 0)
 
-
-def holds(store: Store, include_released: bool = False) -> list[dict[str, Any]]:
-    query = select(evidence_holds).order_by(evidence_holds.c.id)
-    if not include_released:
-        query = query.where(evidence_holds.c.released_at.is_(None))
-    with store.read() as conn:
-        return [dict(r) for r in conn.execute(query).mappings()]
+    def cleanup(self, ids: Sequence[str]) -> int:
+        """Remove the blob files of the batch just committed; how many went."""
+        blobs = blob_store(self.config)
+        pending, self._pending_blobs = self._pending_blobs, []
+        return sum(1 for sha in pending if blobs.delete(sha))

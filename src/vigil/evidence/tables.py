@@ -1,4 +1,5 @@
-"""The evidence store's tables: captures, the blobs they consist of, legal holds and the deletion log."""
+"""The evidence store's tables: captures, the blobs they consist of and the deletion log. Legal holds on
+cases and captures are ``vigil.privacy.tables.legal_holds`` (one hold concept for every data class)."""
 
 from __future__ import annotations
 
@@ -41,19 +42,6 @@ evidence_parts = Table(
     Column("url", Text),
     Index("ix_evidence_parts_capture", "capture_id"),
     Index("ix_evidence_parts_sha256", "sha256"),
-)
-
-evidence_holds = Table(
-    "evidence_holds",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("case_id", Integer),
-    Column("capture_id", Integer),
-    Column("reason", Text, nullable=False),
-    Column("placed_by", String(128), nullable=False),
-    Column("placed_at", UTCDateTime, nullable=False),
-    Column("released_by", String(128)),
-    Column("released_at", UTCDateTime),
 )
 
 evidence_deletions = Table(

@@ -72,15 +72,16 @@ def grouped(
     return out
 
 
-def best_f1_threshold(labels: list[int], scores: list[float]) -> float:
-    """The score threshold that maximises F1 (ties: the higher threshold)."""
-    pairs = sorted(zip(scores, labels, strict=True), reverse=True)
-    total_pos = sum(labels)
-    tp = fp = 0
+def best_f1_threshold(labels: list[int], scores: list[float], weights: list[float] | None = None) -> float:
+    """The score threshold that maximises (weighted) F1 (ties: the higher threshold)."""
+    ws = weights if weights is not None else [1.0] * len(labels)
+    triples = sorted(zip(scores, labels, ws, strict=True), key=lambda t: t[0], reverse=True)
+    total_pos = sum(w for y, w in zip(labels, ws, strict=True) if y)
+    tp = fp = 0.0
     best, best_t = -1.0, 0.5
-    for s, y in pairs:
-        tp += y
-        fp += 1 - y
+    for s, y, w in triples:
+        tp += w * y
+        fp += w * (1 - y)
         f1 = 2 * tp / (tp + fp + total_pos) if total_pos else 0.0
         if f1 > best:
             best, best_t = f1, s

@@ -36,12 +36,25 @@ TRAINED_LANGS = ("ar", "en", "fr")
 Progress = Callable[[str, int, int], None]
 
 
+# The hand-labelled conversations (analysts, journalists, counter-speech: the hard negatives) train an expert
+# model beside the general one; per language, the decision is a blend of the two.
+EXPERT_SOURCES = ("isextreme", "conan")
+EXPERT_BLEND = {"en": 0.5}
+# Where each language picks its operating point (held-out rows only). English: the isextreme authors'
+# hand-labelled validation split (its class balance is that of their test split). Arabic: every Arabic row,
+# reweighted to ``ARABIC_PREVALENCE`` positives with each negative source an equal share (chatter, the
+# conversations' political Arabic, religious and poetic text count alike).
+THRESHOLD_SOURCES = {"en": ("isextreme/validation",)}
+ARABIC_PREVALENCE = 0.3
+
+
 @dataclass(slots=True)
 class Options:
     dim: int = 1 << 20
     c: float = 4.0
     folds: int = 5
-    version: str = "1"
+    version: str = "2"
+    extra: tuple[Path, ...] = ()
 
 
 def _lang(content: str) -> str:
@@ -90,6 +103,40 @@ def sample_weights(rows: list[Row], langs: list[str]) -> np.ndarray:
     return w * (len(rows) / w.sum())
 
 
+def mix_weights(labels: np.ndarray, kinds: np.ndarray, prevalence: float) -> np.ndarray:
+    """Weights that give ``prevalence`` positives, each kind of negative an equal share of the negatives."""
+    w = np.zeros(len(labels))
+    pos = labels == 1
+    if pos.any():
+        w[pos] = prevalence / pos.sum()
+    names = sorted(set(kinds[~pos].tolist()))
+    for name in names:
+        m = ~pos & (kinds == name)
+        w[m] = (1.0 - prevalence) / (len(names) * m.sum())
+    return w * (len(labels) / max(w.sum(), 1e-12))
+
+
+def arabic_mix(y: np.ndarray, preds: np.ndarray, kinds: np.ndarray, langs: np.ndarray) -> dict[str, Any]:
+    """Weighted precision/recall/F1 on Arabic rows at ``ARABIC_PREVALENCE`` positives, kinds of negative equal."""
+    m = langs == "ar"
+    y, preds, kinds = y[m], preds[m], kinds[m]
+    w = mix_weights(y, kinds, ARABIC_PREVALENCE) if m.any() else np.zeros(0)
+    tp = float(w[(y == 1) & (preds == 1)].sum())
+    fp = float(w[(y == 0) & (preds == 1)].sum())
+    pos = float(w[y == 1].sum())
+    neg = float(w[y == 0].sum())
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / pos if pos else 0.0
+    return {
+        "n": int(m.sum()),
+        "positives": int((y == 1).sum()),
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(2 * precision * recall / (precision + recall), 4) if precision + recall else 0.0,
+        "fp_rate": round(fp / neg, 4) if neg else 0.0,
+    }
+
+
 def _fit(x: Any, y: np.ndarray, w: np.ndarray, c: float) -> tuple[np.ndarray, float]:
     from sklearn.linear_model import LogisticRegression
 
@@ -112,13 +159,26 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -700, 700)))
 
 
+def _calibrated(calibration: dict[str, list[float]], langs: list[str], z: np.ndarray) -> np.ndarray:
+    ab = np.asarray([calibration.get(lg, calibration["*"]) for lg in langs])
+    return _sigmoid(ab[:, 0] * z + ab[:, 1])
+
+
 def train(data_dir: Path, out_dir: Path, opts: Options, progress: Progress) -> dict[str, Any]:
-    rows, contents, langs = prepare(read_corpus(data_dir), progress)
+    raw = read_corpus(data_dir)
+    for extra in opts.extra:
+        raw.extend(read_corpus(extra))
+    rows, contents, langs = prepare(raw, progress)
     groups = [(r.account and f"{r.source.split('/')[0]}:{r.account}") or f"row:{r.id}" for r in rows]
     fold_list, leak_list = assign_folds(groups, contents, opts.folds)
     folds, held = np.asarray(fold_list), ~np.asarray(leak_list)
     y = np.asarray([r.label for r in rows])
     w = sample_weights(rows, langs)
+    sources = np.asarray([r.source for r in rows])
+    kinds = np.asarray([r.kind or r.source for r in rows])
+    lang_arr = np.asarray(langs)
+    expert_rows = np.asarray([r.source.startswith(EXPERT_SOURCES) for r in rows])
+    blend = np.asarray([EXPERT_BLEND.get(lg, 0.0) for lg in langs])
     progress("featurising", 0, 1)
     x = to_csr(featurise(contents, opts.dim), opts.dim)
     oof = np.zeros(len(rows))
@@ -126,47 +186,29 @@ def train(data_dir: Path, out_dir: Path, opts: Options, progress: Progress) -> d
         progress(f"fold {k + 1}/{opts.folds}", k, opts.folds + 1)
         test = folds == k
         coef, bias = _fit(x[~test], y[~test], w[~test], opts.c)
-        oof[test] = x[test] @ coef + bias
-    lang_arr = np.asarray(langs)
-    # English calibrates and picks its threshold on the hand-labelled isextreme conversations (analysts,
-    # journalists: the hard negatives), not on per-account-labelled 2015 retweets.
-    target = held & (lang_arr != "en") | held & np.asarray([r.source.startswith("isextreme") for r in rows])
-    calibration = {"*": _platt(oof[held], y[held], w[held])}
-    for lang in TRAINED_LANGS:
-        m = (lang_arr == lang) & target
-        calibration[lang] = _platt(oof[m], y[m], w[m])
-    # Arabic and English (the languages with real positives from several accounts) get their own operating
-    # point (best F1 on their held-out rows), shifted onto the shared threshold 0.5. French keeps its plain
-    # calibration: its best-F1 point would flag a third of the French counter-speech.
-    threshold = 0.5
-    for lang in ("ar", "en"):
-        m = (lang_arr == lang) & target
-        a, b = calibration[lang]
-        if m.any() and y[m].any():
-            t_lang = min(max(best_f1_threshold(y[m].tolist(), _sigmoid(a * oof[m] + b).tolist()), 0.05), 0.95)
-            calibration[lang] = [a, b - math.log(t_lang / (1 - t_lang))]
-    probs = np.asarray(
-        [
-            _sigmoid(
-                np.asarray(
-                    calibration.get(lg, calibration["*"])[0] * z + calibration.get(lg, calibration["*"])[1]
-                )
-            )
-            for lg, z in zip(langs, oof, strict=True)
-        ],
-        dtype=float,
-    )
+        mine = ~test & expert_rows
+        e_coef, e_bias = _fit(x[mine], y[mine], w[mine], opts.c)
+        oof[test] = (1 - blend[test]) * (x[test] @ coef + bias) + blend[test] * (x[test] @ e_coef + e_bias)
+    calibration, target = _operating_points(oof, y, w, sources, kinds, lang_arr, held)
+    probs = _calibrated(calibration, langs, oof)
     progress("final fit", opts.folds, opts.folds + 1)
     coef, bias = _fit(x, y, w, opts.c)
+    e_coef, e_bias = _fit(x[expert_rows], y[expert_rows], w[expert_rows], opts.c)
+    threshold = 0.5
     idx = np.flatnonzero(held)
     report = _report(
         [rows[i] for i in idx], [langs[i] for i in idx], y[idx], probs[idx], folds[idx], threshold, opts
     )
     report["rows_near_duplicate_across_folds"] = int((~held).sum())
+    report["extra_data"] = [str(p) for p in opts.extra]
+    report["expert"] = {"sources": list(EXPERT_SOURCES), "blend": EXPERT_BLEND}
+    report["operating_points"] = target
     meta = {
         "version": opts.version,
         "dim": opts.dim,
         "bias": bias,
+        "expert_bias": e_bias,
+        "blend": EXPERT_BLEND,
         "threshold": threshold,
         "calibration": calibration,
         "trained_langs": list(TRAINED_LANGS),
@@ -174,11 +216,54 @@ def train(data_dir: Path, out_dir: Path, opts: Options, progress: Progress) -> d
         "features": "char 2-5-grams + word 1-2-grams on letters-only normalised text, hashed",
     }
     out_dir.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out_dir / f"{MODEL_NAME}.npz", weights=coef.astype(np.float16))
+    np.savez_compressed(
+        out_dir / f"{MODEL_NAME}.npz", weights=coef.astype(np.float16), expert=e_coef.astype(np.float16)
+    )
     (out_dir / f"{MODEL_NAME}.json").write_text(json.dumps(meta, indent=1) + "\n", "utf-8")
     (out_dir / "training_report.json").write_text(json.dumps(report, indent=1) + "\n", "utf-8")
     progress("done", opts.folds + 1, opts.folds + 1)
     return report
+
+
+def _operating_points(
+    oof: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    sources: np.ndarray,
+    kinds: np.ndarray,
+    langs: np.ndarray,
+    held: np.ndarray,
+) -> tuple[dict[str, list[float]], dict[str, str]]:
+    """Per-language Platt calibration, each trained language's best-F1 point moved onto 0.5.
+
+    French keeps its plain calibration: its best-F1 point would flag a third of the French counter-speech.
+    """
+    calibration = {"*": _platt(oof[held], y[held], w[held])}
+    described = {}
+    for lang in TRAINED_LANGS:
+        m = held & (langs == lang)
+        if lang in THRESHOLD_SOURCES:
+            m &= np.isin(sources, THRESHOLD_SOURCES[lang])
+            weights = np.ones(int(m.sum()))
+            described[lang] = f"best F1 on held-out rows of {', '.join(THRESHOLD_SOURCES[lang])}"
+        elif lang == "ar":
+            weights = mix_weights(y[m], kinds[m], ARABIC_PREVALENCE)
+            described[lang] = (
+                f"best F1 on all held-out Arabic rows weighted to {ARABIC_PREVALENCE:.0%} positives, "
+                "each kind of negative (chatter, conversations, religious, poetry, ...) an equal share"
+            )
+        else:
+            weights = w[m]
+            described[lang] = "plain calibration (threshold 0.5)"
+        calibration[lang] = _platt(oof[m], y[m], weights)
+        if lang == "fr" or not y[m].any():
+            continue
+        a, b = calibration[lang]
+        probs = _sigmoid(a * oof[m] + b)
+        t_lang = best_f1_threshold(y[m].tolist(), probs.tolist(), weights.tolist())
+        t_lang = min(max(t_lang, 0.05), 0.95)
+        calibration[lang] = [a, b - math.log(t_lang / (1 - t_lang))]
+    return calibration, described
 
 
 def _report(
@@ -202,6 +287,8 @@ def _report(
         if lg == "ar" and (r.label == 1 or r.source.startswith("isextreme"))
     ]
     metrics["arabic_without_chatter"] = grouped([labels[i] for i in m], [preds[i] for i in m], {})["all"]
+    kinds = np.asarray([r.kind or r.source for r in rows])
+    metrics["arabic_mix"] = {"all": arabic_mix(y, np.asarray(preds), kinds, np.asarray(langs))}
     return {
         "rows_held_out_scored": len(rows),
         "folds": opts.folds,

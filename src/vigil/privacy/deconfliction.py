@@ -25,6 +25,7 @@ from vigil.privacy.access import ADMIN, PermissionDenied
 from vigil.privacy.dialect import insert
 from vigil.privacy.holds import stored_account_key
 from vigil.privacy.identities import IdentityGuard
+from vigil.privacy.inputs import require_storable
 from vigil.privacy.pseudonym import is_pseudonym
 from vigil.privacy.settings import PrivacySettings
 from vigil.privacy.tables import case_targets, dnr_entries, notifications
@@ -133,6 +134,7 @@ def add_entry(
 ) -> Entry:
     settings = settings or PrivacySettings()
     now = now or utcnow()
+    require_storable(owner=owner, value=value, reason=reason)
     if not reason.strip():
         raise UsageError("a do-not-refer entry needs a reason (seen only by its owner and admins)")
     if expires_at <= now:
@@ -171,11 +173,15 @@ def list_entries(
     roles: Iterable[str] = (),
     include_inactive: bool = False,
     now: datetime | None = None,
+    owner: str | None = None,
 ) -> list[Entry]:
-    """Entries, with the reason only where ``viewer`` owns the entry or is an admin."""
+    """Entries (only ``owner``'s when given), with the reason only where ``viewer`` owns the entry or is an
+    admin."""
     now = now or utcnow()
     admin = ADMIN in set(roles)
     query = select(dnr_entries).order_by(dnr_entries.c.id)
+    if owner is not None:
+        query = query.where(dnr_entries.c.owner == owner)
     if not include_inactive:
         query = query.where(dnr_entries.c.lifted_at.is_(None), dnr_entries.c.expires_at > now)
     with store.read() as conn:
@@ -197,6 +203,7 @@ def list_entries(
 
 
 def lift_entry(store: Store, actor: str, roles: Iterable[str], entry_id: int, note: str = "") -> None:
+    require_storable(note=note)
     with store.read() as conn:
         row = conn.execute(select(dnr_entries).where(dnr_entries.c.id == entry_id)).mappings().first()
     if row is None or row["lifted_at"] is not None:

@@ -1,7 +1,9 @@
-"""Legal holds: items, cases or accounts that retention must not delete, whatever their age.
+"""Legal holds: items, cases, accounts or evidence captures that retention must not delete, whatever their
+age. The one hold concept of vigil: every data class (the evidence store's included) checks these.
 
-A hold on a case keeps its item; a hold on an item keeps its case; a hold on an account (its stored,
-pseudonymised key) keeps every item it posted or channelled, and their cases.
+A hold on a case keeps its item and its evidence; a hold on an item keeps its case; a hold on an account
+(its stored, pseudonymised key) keeps every item it posted or channelled, and their cases; a hold on a
+capture keeps that evidence capture.
 """
 
 from __future__ import annotations
@@ -15,15 +17,15 @@ from sqlalchemy import ColumnElement, String, and_, cast, exists, or_, select, u
 
 from vigil.core.model import utcnow
 from vigil.errors import UsageError
-from vigil.evidence.tables import evidence_holds
 from vigil.privacy.access import ADMIN, PermissionDenied
 from vigil.privacy.identities import IdentityGuard
+from vigil.privacy.inputs import require_storable
 from vigil.privacy.tables import legal_holds
 from vigil.store import Store
 from vigil.store.schema import accounts, cases, items
 from vigil.workflow.audit import append, append_in
 
-TARGETS = ("item", "case", "account")
+TARGETS = ("item", "case", "account", "capture")
 
 
 @dataclass(slots=True)
@@ -80,6 +82,7 @@ def resolve_account(store: Store, value: str) -> str:
 def add_hold(store: Store, actor: str, target_type: str, target_id: str, reason: str) -> Hold:
     if target_type not in TARGETS:
         raise UsageError(f"a hold is on one of {', '.join(TARGETS)}, not {target_type!r}")
+    require_storable(target_id=target_id, reason=reason)
     if not reason.strip():
         raise UsageError("a legal hold needs a reason (e.g. the proceedings' reference)")
     if target_type == "account":
@@ -124,7 +127,8 @@ def list_holds(store: Store, include_lifted: bool = False) -> list[Hold]:
         return [Hold(**dict(r)) for r in conn.execute(query).mappings()]
 
 
-def _active(target_type: str, target: Any) -> ColumnElement[bool]:
+def active_hold(target_type: str, target: Any) -> ColumnElement[bool]:
+    """True where a hold in force names ``target`` (a column or value, compared as text)."""
     return exists().where(
         legal_holds.c.lifted_at.is_(None),
         legal_holds.c.target_type == target_type,
@@ -140,35 +144,25 @@ def item_held() -> ColumnElement[bool]:
         legal_holds.c.target_type == "case",
         legal_holds.c.target_id == _as_text(cases.c.id),
     )
-    evidence_hold = exists().where(
-        cases.c.item_id == items.c.id,
-        evidence_holds.c.case_id == cases.c.id,
-        evidence_holds.c.released_at.is_(None),
-    )
     return or_(
-        _active("item", items.c.id),
-        _active("account", items.c.account_key),
-        _active("account", items.c.channel_key),
+        active_hold("item", items.c.id),
+        active_hold("account", items.c.account_key),
+        active_hold("account", items.c.channel_key),
         case_held,
-        evidence_hold,
     )
 
 
 def case_held() -> ColumnElement[bool]:
-    """True for a ``cases`` row under a hold (itself, its item, the item's account or channel), or under
-    an evidence hold placed through ``vigil evidence hold``."""
+    """True for a ``cases`` row under a hold (itself, its item, the item's account or channel)."""
     item_side = exists().where(
         and_(items.c.id == cases.c.item_id),
         or_(
-            _active("item", items.c.id),
-            _active("account", items.c.account_key),
-            _active("account", items.c.channel_key),
+            active_hold("item", items.c.id),
+            active_hold("account", items.c.account_key),
+            active_hold("account", items.c.channel_key),
         ),
     )
-    evidence_hold = exists().where(
-        evidence_holds.c.case_id == cases.c.id, evidence_holds.c.released_at.is_(None)
-    )
-    return or_(_active("case", _as_text(cases.c.id)), item_side, evidence_hold)
+    return or_(active_hold("case", _as_text(cases.c.id)), item_side)
 
 
 def _as_text(column: Any) -> Any:

@@ -2,10 +2,11 @@
 skipping anything under a legal hold, and records every batch in the audit log with counts and ids, never
 content. Running it twice deletes nothing the second time. The audit log itself is never deleted.
 
-Classes: raw items that never became a case (by ingestion time), dismissed cases and confirmed cases (by
-their last update; the case goes with its item, events, signals and submitters), then whatever feature
-hooks add (evidence, by the takedown package), then orphans: pseudonymised accounts no item refers to,
-vault entries no item refers to, media no item links (row and file).
+Classes: first whatever feature hooks add (``vigil.retention`` entry points: evidence, six months after
+removal, by ``vigil.evidence.retention``), then dismissed cases and confirmed cases (by their last update;
+the case goes with its item, events, signals and submitters), raw items that never became a case (by
+ingestion time), then orphans: pseudonymised accounts no item refers to, vault entries no item refers to,
+media no item links (row and file). Every class honours the same legal holds (``vigil.privacy.holds``).
 """
 
 from __future__ import annotations
@@ -32,15 +33,28 @@ DISMISSED = "dismissed"
 
 
 class RetentionHook(Protocol):
-    """A feature's own data class (e.g. evidence, six months after removal). ``due`` returns the ids that
-    are past ``policy`` at ``now`` and not under a hold (see ``vigil.privacy.holds``); ``delete`` removes
-    them inside ``conn`` and returns how many went."""
+    """A feature's own data class (e.g. evidence, six months after removal: ``vigil.evidence.retention``).
+
+    ``due`` returns up to ``limit`` ids (after ``after``, in the hook's order) that are past ``policy`` at
+    ``now`` and not under a legal hold (``vigil.privacy.holds``); ``delete`` removes them inside ``conn``
+    and returns how many went; ``cleanup`` runs once that transaction has committed (files on disk);
+    ``held`` counts what is due but kept by a hold; ``count`` is the class's size for the register."""
 
     data_class: str
 
-    def due(self, conn: Connection, now: datetime, policy: RetentionPolicy, limit: int) -> list[str]: ...
+    def retention_days(self, policy: RetentionPolicy) -> int: ...
 
-    def delete(self, conn: Connection, ids: Sequence[str]) -> int: ...
+    def due(
+        self, conn: Connection, now: datetime, policy: RetentionPolicy, limit: int, after: str | None = None
+    ) -> list[str]: ...
+
+    def delete(self, conn: Connection, ids: Sequence[str], now: datetime, actor: str) -> int: ...
+
+    def cleanup(self, ids: Sequence[str]) -> int: ...
+
+    def held(self, conn: Connection, now: datetime, policy: RetentionPolicy) -> int: ...
+
+    def count(self, conn: Connection) -> int: ...
 
 
 @dataclass(slots=True)
@@ -177,18 +191,24 @@ def _run_hook(
     store: Store, hook: RetentionHook, policy: RetentionPolicy, now: datetime, dry_run: bool, actor: str
 ) -> ClassResult:
     result = ClassResult()
+    after: str | None = None
     while True:
         with store.write() as conn:
-            ids = hook.due(conn, now, policy, policy.batch_size)
-            if dry_run or not ids:
-                result.due += len(ids)
-                result.ids.extend(ids)
-                return result
+            ids = hook.due(conn, now, policy, policy.batch_size, after)
+            if not ids:
+                break
+            after = ids[-1]
             result.due += len(ids)
             result.ids.extend(ids)
-            result.deleted += hook.delete(conn, ids)
-            details = _details(ids, policy.evidence_after_removal_days, now)
+            if dry_run:
+                continue
+            result.deleted += hook.delete(conn, ids, now, actor)
+            details = _details(ids, hook.retention_days(policy), now)
             append_in(conn, actor, "retention.delete", "data_class", hook.data_class, details)
+        hook.cleanup(ids)
+    with store.read() as conn:
+        result.held = hook.held(conn, now, policy)
+    return result
 
 
 def _run_orphans(

@@ -17,7 +17,8 @@ from vigil.core.model import utcnow
 from vigil.errors import UsageError, VigilError
 from vigil.privacy.access import PermissionDenied, may_reveal
 from vigil.privacy.identities import IdentityGuard
-from vigil.privacy.pseudonym import is_pseudonym
+from vigil.privacy.inputs import unstorable
+from vigil.privacy.pseudonym import KIND_TAGS, is_pseudonym
 from vigil.privacy.settings import PrivacySettings
 from vigil.privacy.tables import identity_refs, identity_vault
 from vigil.store import Store
@@ -38,7 +39,24 @@ REFUSED = "privacy.reveal_refused"
 
 
 class RevealRefused(VigilError):
-    """The reveal was not done: no or bad reason, no right, or the pseudonym is not part of the case."""
+    """The reveal was not done. ``status`` says why, as HTTP would: 400 no or bad reason, 403 no right,
+    404 the case or pseudonym is not there (or not part of that case)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """A pseudonym of a case that a permitted person may reveal, and where in the case it stands."""
+
+    pseudonym: str
+    kind: str  # account | handle | name | email | phone | url | user_id
+    role: str  # "account", "account handle", "channel", "forwarded from", "meta email", ...
+
+    def to_dict(self) -> dict[str, str]:
+        return {"pseudonym": self.pseudonym, "kind": self.kind, "role": self.role}
 
 
 @dataclass(slots=True)
@@ -81,27 +99,26 @@ def reveal(
     settings = settings or _settings(store)
     now = now or utcnow()
     bare = pseudonym.split(":", 1)[-1].strip()
-    why = _refusal(store, actor, roles, case_id, bare, reason_code, reason_text, settings)
+    status, why = _refusal(store, actor, roles, case_id, bare, reason_code, reason_text, settings)
     if why:
-        append(
-            store,
-            actor,
-            REFUSED,
-            "case",
-            case_id,
-            {"pseudonym": bare, "reason_code": reason_code, "why": why},
-        )
-        raise RevealRefused(f"reveal refused: {why}")
+        # Only what is known to be well-formed goes on the record: the input may be anything.
+        details = {
+            "pseudonym": bare if is_pseudonym(bare) else None,
+            "reason_code": reason_code if reason_code in REASON_CODES else None,
+            "why": why,
+        }
+        append(store, actor, REFUSED, "case", case_id, details)
+        raise RevealRefused(f"reveal refused: {why}", status)
     guard = store.identities
     if not isinstance(guard, IdentityGuard):
-        raise RevealRefused("reveal refused: this store does not pseudonymise identities")
+        raise RevealRefused("reveal refused: this store does not pseudonymise identities", 404)
     expires = now + timedelta(minutes=settings.reveal_ttl_minutes)
     with store.write() as conn:
         row = (
             conn.execute(select(identity_vault).where(identity_vault.c.pseudonym == bare)).mappings().first()
         )
         if row is None:
-            raise RevealRefused(f"reveal refused: {bare} is not in the vault (deleted by retention?)")
+            raise RevealRefused(f"reveal refused: {bare} is not in the vault (deleted by retention?)", 404)
         clear = guard.vault.open(bare, bytes(row["ciphertext"]))
         append_in(
             conn,
@@ -130,15 +147,21 @@ def _refusal(
     reason_code: str,
     reason_text: str,
     settings: PrivacySettings,
-) -> str:
+) -> tuple[int, str]:
+    """``(status, why)``; ``why`` is empty when the reveal may go ahead."""
+    if unstorable(reason_text or ""):
+        return 400, "the justification holds NUL characters or unpaired surrogates"
     if reason_code not in REASON_CODES:
-        return f"reason code must be one of {', '.join(REASON_CODES)}"
+        return 400, f"reason code must be one of {', '.join(REASON_CODES)}"
     if len((reason_text or "").strip()) < MIN_REASON_TEXT:
-        return f"a justification of at least {MIN_REASON_TEXT} characters is required"
+        return 400, f"a justification of at least {MIN_REASON_TEXT} characters is required"
     if not may_reveal(store, actor, roles, settings.reveal_roles):
-        return f"{actor} may not reveal identities (needs role {'/'.join(settings.reveal_roles)} or a grant)"
+        return (
+            403,
+            f"{actor} may not reveal identities (needs role {'/'.join(settings.reveal_roles)} or a grant)",
+        )
     if not is_pseudonym(pseudonym):
-        return "not a pseudonym"
+        return 400, "not a pseudonym"
     with store.read() as conn:
         item = conn.execute(
             select(items.c.id, items.c.account_key, items.c.channel_key)
@@ -146,7 +169,7 @@ def _refusal(
             .where(cases.c.id == case_id)
         ).first()
         if item is None:
-            return f"no case {case_id}"
+            return 404, f"no case {case_id}"
         linked = (
             conn.execute(
                 select(identity_refs.c.pseudonym).where(
@@ -165,8 +188,37 @@ def _refusal(
             ).first()
         )
     if linked is None:
-        return f"{pseudonym} is not part of case {case_id}"
-    return ""
+        return 404, f"{pseudonym} is not part of case {case_id}"
+    return 200, ""
+
+
+def case_identities(store: Store, case_id: int) -> list[Identity]:
+    """The pseudonyms of a case (its item's account and channel, their handles and names, the account it
+    was forwarded from, identifying meta fields), each once, in that order. No clear value."""
+    case = store.get_case(case_id)
+    item = store.get_item(case.item_id) if case is not None else None
+    if item is None:
+        raise RevealRefused(f"no case {case_id}", 404)
+    found: dict[str, Identity] = {}
+
+    def add(value: object, kind: str, role: str) -> None:
+        text = str(value or "").split(":", 1)[-1]
+        if is_pseudonym(text) and text not in found:
+            found[text] = Identity(text, kind, role)
+
+    for acc, name in ((item.account, "account"), (item.channel, "channel")):
+        if acc is not None:
+            add(acc.native_id, "account", name)
+            add(acc.handle, "handle", f"{name} handle")
+            add(acc.display_name, "name", f"{name} name")
+    add(item.forwarded_from, "account", "forwarded from")
+    for key, value in sorted(item.meta.items()):
+        if isinstance(value, str) and is_pseudonym(value):
+            add(value, _KIND_BY_TAG.get(value[2], "identifier"), f"meta {key}")
+    return list(found.values())
+
+
+_KIND_BY_TAG = {tag: kind for kind, tag in KIND_TAGS.items()}
 
 
 def _settings(store: Store) -> PrivacySettings:
@@ -217,4 +269,13 @@ def check_reason_code(code: str) -> str:
     return code
 
 
-__all__ = ["REASON_CODES", "PermissionDenied", "RevealRefused", "Revealed", "reveal", "reveal_report"]
+__all__ = [
+    "REASON_CODES",
+    "Identity",
+    "PermissionDenied",
+    "RevealRefused",
+    "Revealed",
+    "case_identities",
+    "reveal",
+    "reveal_report",
+]

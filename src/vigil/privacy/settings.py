@@ -43,6 +43,7 @@ class PrivacySettings:
     pseudonymise: bool = True
     reveal_roles: tuple[str, ...] = ("dpo",)
     reveal_ttl_minutes: int = 15
+    reveal_show_seconds: int = 60  # how long the UI shows a revealed value before hiding it again
     meta_keys: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_META_KEYS))
     gated_states: tuple[str, ...] = DEFAULT_GATED_STATES
     legal_basis: dict[str, str] = field(default_factory=dict)
@@ -58,6 +59,8 @@ class PrivacySettings:
             out.reveal_roles = tuple(_str_list(raw["reveal_roles"], "privacy.reveal_roles"))
         if "reveal_ttl_minutes" in raw:
             out.reveal_ttl_minutes = _positive_int(raw["reveal_ttl_minutes"], "privacy.reveal_ttl_minutes")
+        if "reveal_show_seconds" in raw:
+            out.reveal_show_seconds = _positive_int(raw["reveal_show_seconds"], "privacy.reveal_show_seconds")
         if "meta_identifier_keys" in raw:
             keys = raw["meta_identifier_keys"]
             if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):
@@ -92,6 +95,10 @@ class RetentionPolicy:
     @classmethod
     def from_config(cls, config: Config) -> RetentionPolicy:
         raw = _section(config, "retention")
+        if "evidence_retention_days" in config.extra:
+            raise ConfigError(
+                "evidence_retention_days: set [retention] evidence_after_removal_days instead (one policy)"
+            )
         if "audit_log_days" in raw:
             raise ConfigError("retention.audit_log_days: the audit log is never deleted")
         out = cls()

@@ -1,5 +1,7 @@
-"""An action day's batch: the documents issued in a window, grouped by provider, as CSV and JSON files
-(one pair per provider) for hand-over through a channel vigil does not speak (a portal, a liaison)."""
+"""An action day's batch: the documents drafted in a window and cleared to go (approved by a second person,
+through the do-not-refer gate), grouped by provider, as CSV and JSON files (one pair per provider) for
+hand-over through a channel vigil does not speak (a portal, a liaison). Documents not cleared are left out
+and listed with the reason; documents already sent are not handed over again."""
 
 from __future__ import annotations
 
@@ -12,9 +14,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from vigil.referral.delivery import record_delivery
+from vigil.errors import UsageError
+from vigil.referral.delivery import clear_to_send, record_delivery
 from vigil.referral.tables import referral_documents
 from vigil.store import Store
+from vigil.workflow.errors import WorkflowError
 
 FIELDS = ("reference", "kind", "case_id", "url", "created_at", "provider")
 
@@ -24,22 +28,41 @@ def _safe(name: str) -> str:
 
 
 def export_batch(
-    store: Store, out: Path, start: datetime, end: datetime, actor: str, mark_sent: bool = True
+    store: Store,
+    out: Path,
+    start: datetime,
+    end: datetime,
+    actor: str,
+    mark_sent: bool = True,
+    *,
+    role: str,
 ) -> dict[str, Any]:
     with store.read() as conn:
-        docs = [
+        drafts = [
             dict(r)
             for r in conn.execute(
                 select(referral_documents)
-                .where(referral_documents.c.created_at >= start, referral_documents.c.created_at < end)
+                .where(
+                    referral_documents.c.created_at >= start,
+                    referral_documents.c.created_at < end,
+                    referral_documents.c.status == "draft",
+                )
                 .order_by(referral_documents.c.provider, referral_documents.c.id)
             ).mappings()
         ]
+    docs, skipped = [], []
+    for doc in drafts:
+        try:
+            clear_to_send(store, doc, actor, role)
+        except (UsageError, WorkflowError) as exc:
+            skipped.append({"document": doc["id"], "reference": doc["reference"], "why": str(exc)})
+        else:
+            docs.append(doc)
     groups: dict[str, list[dict[str, Any]]] = {}
     for doc in docs:
         groups.setdefault(doc["provider"] or "unknown", []).append(doc)
     out.mkdir(parents=True, exist_ok=True)
-    summary: dict[str, Any] = {"providers": {}, "documents": len(docs)}
+    summary: dict[str, Any] = {"providers": {}, "documents": len(docs), "skipped": skipped}
     for provider, group in groups.items():
         base = out / _safe(provider)
         rows = [
@@ -85,6 +108,14 @@ def export_batch(
         if mark_sent:
             for d in group:
                 record_delivery(
-                    store, d, "batch", str(base.with_suffix(".csv")), True, 1, actor, {"provider": provider}
+                    store,
+                    d,
+                    "batch",
+                    str(base.with_suffix(".csv")),
+                    True,
+                    1,
+                    actor,
+                    {"provider": provider},
+                    role=role,
                 )
     return summary

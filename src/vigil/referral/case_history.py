@@ -1,7 +1,9 @@
-"""The one place where referral and evidence move a case's state or add to its history.
+"""How evidence and referral add to a case's history.
 
-``record`` writes a ``case_events`` row, updates ``cases.state``/``updated_at`` and appends to the audit log
-in the same transaction. When the workflow's transition function lands, this is the function to redirect.
+A change of state goes through the workflow (``vigil.workflow.transition``): ``move_in`` is
+``transition_in`` with the checks already run by ``preflight`` before the caller opened its transaction
+(roles, the state machine and the four-eyes rule are checked again inside it). ``note_in`` adds a line to
+the history that leaves the state as it is (evidence captured, a reply recorded, a delivery that failed).
 """
 
 from __future__ import annotations
@@ -11,61 +13,56 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from vigil.core.model import utcnow
+from vigil.core.model import Case, CaseState, utcnow
 from vigil.errors import VigilError
 from vigil.store import Store
 from vigil.store.schema import case_events, cases
 from vigil.workflow.audit import append_in
+from vigil.workflow.states import TRANSITIONS
+from vigil.workflow.transition import transition_in
 
 
-def record_in(
+def note_in(
     conn: Connection,
     case_id: int,
-    to_state: str | None,
     actor: str,
     reason: str,
     details: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> None:
-    """Inside an open write transaction. ``to_state=None`` adds history without a change of state."""
+    """Inside an open write transaction: a history line and an audit entry; the state does not change."""
     current = conn.execute(select(cases.c.state).where(cases.c.id == case_id)).scalar()
     if current is None:
         raise VigilError(f"case {case_id} does not exist")
     when = at or utcnow()
-    new_state = to_state or current
     conn.execute(
         case_events.insert().values(
             case_id=case_id,
             from_state=current,
-            to_state=new_state,
+            to_state=current,
             actor=actor,
             reason=reason,
             at=when,
             meta=details or {},
         )
     )
-    conn.execute(cases.update().where(cases.c.id == case_id).values(state=new_state, updated_at=when))
+    conn.execute(cases.update().where(cases.c.id == case_id).values(updated_at=when))
     append_in(
-        conn,
-        actor,
-        "case.transition" if new_state != current else "case.note",
-        "case",
-        case_id,
-        {"from": current, "to": new_state, "reason": reason, **(details or {})},
+        conn, actor, "case.note", "case", case_id, {"state": current, "reason": reason, **(details or {})}
     )
 
 
-def record(
-    store: Store,
+def move_in(
+    conn: Connection,
     case_id: int,
-    to_state: str | None,
+    to: str | CaseState,
     actor: str,
+    role: str,
     reason: str,
     details: dict[str, Any] | None = None,
-    at: datetime | None = None,
-) -> None:
-    with store.write() as conn:
-        record_in(conn, case_id, to_state, actor, reason, details, at)
+) -> Case:
+    """Inside an open write transaction, after ``preflight`` cleared the same move: the workflow's move."""
+    return transition_in(conn, case_id, to, actor, role, reason, checks=(), **(details or {}))
 
 
 def history(store: Store, case_id: int) -> list[dict[str, Any]]:
@@ -74,3 +71,25 @@ def history(store: Store, case_id: int) -> list[dict[str, Any]]:
             select(case_events).where(case_events.c.case_id == case_id).order_by(case_events.c.id)
         ).mappings()
         return [{**dict(r), "at": r["at"].isoformat(), "meta": dict(r["meta"] or {})} for r in rows]
+
+
+def move_or_note(
+    conn: Connection,
+    case_id: int,
+    to: CaseState,
+    actor: str,
+    role: str,
+    reason: str,
+    details: dict[str, Any],
+    at: datetime,
+) -> None:
+    """For moves no check gates (a reply, a re-check): make the move where the workflow has it from the
+    case's state for this role; else only note what happened (a reply to a case already acknowledged, or
+    recorded by someone whose role does not make that move: the record is kept, the state left alone)."""
+    state = conn.execute(select(cases.c.state).where(cases.c.id == case_id)).scalar()
+    if state is None:
+        raise VigilError(f"case {case_id} does not exist")
+    if role in TRANSITIONS.get((CaseState(state), to), frozenset()):
+        move_in(conn, case_id, to, actor, role, reason, details)
+    else:
+        note_in(conn, case_id, actor, reason, details, at=at)

@@ -1,54 +1,34 @@
-"""Documents made from a case: an EU removal order (Annex I of Regulation 2021/784), a referral for
-voluntary review under the provider's terms, and a DSA Article 16 notice. Each is stored, added to the case
-history and the audit log. The removal order is validated against the shipped JSON Schema."""
+"""Documents made from a case: an EU removal order (Annex I of Regulation 2021/784, ``annex_i``), a referral
+for voluntary review under the provider's terms, and a DSA Article 16 notice. Each is drafted for review
+(``review.clear_to_draft``: the first draft proposes the case), stored with status ``draft``, added to the
+case history and the audit log; it goes out only once a second person has approved (``delivery``)."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from importlib import resources
 from typing import Any
 
-import jsonschema
 from sqlalchemy import func, select
 
 from vigil.config import Config
 from vigil.core.model import utcnow
-from vigil.errors import UsageError, VigilError
-from vigil.referral.case_history import record_in
+from vigil.errors import UsageError
+from vigil.referral.annex_i import (
+    DocumentInvalid,
+    build_removal_order,
+    party,
+    removal_order_schema,
+    validate_removal_order,
+)
+from vigil.referral.case_history import move_in, note_in
+from vigil.referral.review import clear_to_draft
 from vigil.referral.strings import load_strings
 from vigil.referral.tables import referral_documents
 from vigil.store import Store
 from vigil.workflow.audit import append_in
 
 KINDS = ("removal_order", "voluntary_referral", "dsa_notice")
-GROUNDS = ("a", "b", "c", "d", "e")
-
-
-class DocumentInvalid(VigilError):
-    """A document does not satisfy its schema; ``errors`` says where."""
-
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("; ".join(errors[:5]))
-        self.errors = errors
-
-
-def removal_order_schema() -> dict[str, Any]:
-    text = resources.files("vigil.data").joinpath("schemas", "removal_order.schema.json").read_text("utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    return schema
-
-
-def validate_removal_order(body: dict[str, Any]) -> None:
-    validator = jsonschema.Draft202012Validator(removal_order_schema())
-    errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
-    if errors:
-        raise DocumentInvalid([f"/{'/'.join(str(p) for p in e.absolute_path)}: {e.message}" for e in errors])
-
-
-def _party(data: dict[str, Any] | None) -> dict[str, str]:
-    keys = ("name", "address", "email", "phone")
-    return {k: str(v) for k, v in (data or {}).items() if k in keys and v is not None}
+__all__ = ["DocumentInvalid", "create_document", "removal_order_schema", "validate_removal_order"]
 
 
 def _case_urls(store: Store, case_id: int) -> list[str]:
@@ -66,66 +46,6 @@ def _reference(store: Store, config: Config, case_id: int, now: datetime) -> str
     return f"{prefix}-{now:%Y%m%d}-{case_id}-{n + 1}"
 
 
-def build_removal_order(
-    config: Config,
-    reference: str,
-    urls: list[str],
-    recipient: dict[str, Any],
-    grounds: list[str],
-    further_reasons: str,
-    issued_at: datetime,
-    lang: str = "en",
-    additional_information: str = "",
-    cross_border: dict[str, Any] | None = None,
-    withhold_weeks: int = 0,
-) -> dict[str, Any]:
-    authority = config.extra.get("authority") or {}
-    if not authority.get("name") or not authority.get("member_state"):
-        raise UsageError("a removal order needs [authority] name and member_state in config.toml")
-    unknown = sorted(set(grounds) - set(GROUNDS))
-    if unknown:
-        raise UsageError(f"unknown Art. 2(7) ground(s) {unknown}: use a, b, c, d or e")
-    strings = load_strings(lang, config)
-    issuer = _party(authority)
-    body = {
-        "schema_version": "1",
-        "type": "removal_order",
-        "language": lang,
-        "section_a": {
-            "issuing_member_state": str(authority["member_state"]).upper(),
-            "issuing_authority": issuer,
-            "reference": reference,
-            "issued_at": issued_at.isoformat().replace("+00:00", "Z"),
-            "addressee": {
-                "name": str(recipient.get("name") or ""),
-                "email": str(recipient.get("email") or ""),
-                "legal_representative": _party(recipient.get("legal_representative")),
-                "contact_point": _party(recipient.get("contact_point")),
-            },
-        },
-        "section_b": {
-            "urls": list(dict.fromkeys(urls)),
-            "additional_information": additional_information,
-            "grounds": {g: g in grounds for g in GROUNDS},
-            "further_reasons": further_reasons,
-        },
-        "section_c": {"deadline_minutes": 60, "preservation_months": 6},
-        "section_d": {
-            "cross_border": bool(cross_border),
-            "main_establishment_member_state": str((cross_border or {}).get("member_state", "")).upper(),
-            "competent_authority": _party((cross_border or {}).get("authority")),
-        },
-        "section_e": _party(authority.get("contact") or authority),
-        "section_f": {"redress": str(authority.get("redress") or strings["defaults"]["redress"])},
-        "section_g": {
-            "withhold_information_from_content_provider": withhold_weeks > 0,
-            "withhold_weeks": withhold_weeks,
-        },
-    }
-    validate_removal_order(body)
-    return body
-
-
 def build_voluntary_referral(
     config: Config, reference: str, urls: list[str], recipient: dict[str, Any], reasons: str, lang: str = "en"
 ) -> dict[str, Any]:
@@ -139,7 +59,7 @@ def build_voluntary_referral(
         "language": lang,
         "reference": reference,
         "to": {"name": recipient.get("name", ""), "email": recipient.get("email", "")},
-        "from": _party(unit),
+        "from": party(unit),
         "introduction": strings["defaults"]["voluntary_intro"],
         "urls": list(dict.fromkeys(urls)),
         "terms_url": str(recipient.get("terms_url") or ""),
@@ -176,6 +96,8 @@ def create_document(
     kind: str,
     recipient: dict[str, Any],
     actor: str,
+    *,
+    role: str,
     urls: list[str] | None = None,
     grounds: list[str] | None = None,
     reasons: str = "",
@@ -183,7 +105,10 @@ def create_document(
     now: datetime | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """Build, store and record one document for a case; returns the stored row (with ``body``)."""
+    """Draft, store and record one document for a case; returns the stored row (with ``body``).
+
+    The case must be decided for this kind of document (or already proposed); the first draft moves it to
+    ``proposed`` through the workflow, so a second person approves what will be sent."""
     if kind not in KINDS:
         raise UsageError(f"unknown document kind {kind!r} (one of {', '.join(KINDS)})")
     now = now or utcnow()
@@ -199,6 +124,7 @@ def create_document(
         body = build_voluntary_referral(config, reference, targets, recipient, reasons, lang)
     else:
         body = build_dsa_notice(config, reference, targets, recipient, reasons, lang)
+    proposes = clear_to_draft(store, case_id, kind, targets, actor, role)
     row = {
         "case_id": case_id,
         "kind": kind,
@@ -209,7 +135,7 @@ def create_document(
         "lang": lang,
         "created_at": now,
         "created_by": actor,
-        "status": "issued",
+        "status": "draft",
     }
     with store.write() as conn:
         doc_id = conn.execute(
@@ -218,15 +144,14 @@ def create_document(
         append_in(
             conn, actor, f"referral.{kind}", "document", doc_id, {"case_id": case_id, "reference": reference}
         )
-        record_in(
-            conn,
-            case_id,
-            None,
-            actor,
-            f"{kind.replace('_', ' ')} issued",
-            {"document_id": doc_id, "reference": reference},
-            at=now,
-        )
+        details: dict[str, Any] = {"drafted_document": doc_id, "reference": reference, "kind": kind}
+        if kind == "removal_order":
+            details["cross_border"] = bool(body["section_d"]["main_establishment_elsewhere"])
+        reason = f"{kind.replace('_', ' ')} drafted for review"
+        if proposes:
+            move_in(conn, case_id, "proposed", actor, role, reason, details)
+        else:
+            note_in(conn, case_id, actor, reason, details, at=now)
     return {"id": doc_id, **row}
 
 

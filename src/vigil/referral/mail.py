@@ -12,7 +12,7 @@ from typing import Any
 
 from vigil.config import Config
 from vigil.errors import ConfigError, UsageError
-from vigil.referral.delivery import record_delivery
+from vigil.referral.delivery import clear_to_send, record_delivery
 from vigil.referral.pdf import render_pdf
 from vigil.referral.strings import load_strings
 from vigil.store import Store
@@ -45,12 +45,16 @@ def build_message(config: Config, document: dict[str, Any], to: str, sender: str
     return msg
 
 
-def send_email(store: Store, config: Config, document: dict[str, Any], to: str, actor: str) -> int:
+def send_email(
+    store: Store, config: Config, document: dict[str, Any], to: str, actor: str, *, role: str
+) -> int:
+    """Send ``document`` to ``to`` once the review allows it (else raise, nothing sent); 0 if delivered."""
     if not to or "@" not in to:
         raise UsageError(f"no e-mail address to send document {document['id']} to (got {to!r})")
     smtp = config.extra.get("smtp") or {}
     if not smtp.get("host") or not smtp.get("from"):
         raise ConfigError("e-mail delivery needs [smtp] host and from in config.toml")
+    clear_to_send(store, document, actor, role)
     msg = build_message(config, document, to, str(smtp["from"]))
     context = ssl.create_default_context(cafile=smtp.get("cafile") or None)
     ok, details = True, {"message_id": msg["Message-ID"]}
@@ -69,5 +73,5 @@ def send_email(store: Store, config: Config, document: dict[str, Any], to: str, 
                 ok, details["refused"] = False, {k: str(v) for k, v in refused.items()}
     except (smtplib.SMTPException, ssl.SSLError, OSError) as exc:
         ok, details["error"] = False, f"{type(exc).__name__}: {exc}"
-    record_delivery(store, document, "email", to, ok, 1, actor, details)
+    record_delivery(store, document, "email", to, ok, 1, actor, details, role=role)
     return 0 if ok else 1

@@ -32,54 +32,64 @@ def _party(p: dict[str, Any]) -> str:
 def _removal_order(body: dict[str, Any], s: dict[str, Any], st: dict[str, ParagraphStyle]) -> list[Any]:
     t = s["removal_order"]
     a, b, c, d = body["section_a"], body["section_b"], body["section_c"], body["section_d"]
+    e, f, g = body["section_e"], body["section_f"], body["section_g"]
     out: list[Any] = [Paragraph(escape(t["title"]), st["title"]), Paragraph(escape(t["subtitle"]), st["p"])]
 
     def line(label: str, value: str) -> None:
-        out.append(Paragraph(f"<b>{escape(label)}:</b> {escape(value)}", st["p"]))
+        out.append(Paragraph(f"<b>{escape(label)}:</b> {escape(value or '-')}", st["p"]))
 
-    out.append(Paragraph(escape(t["section_a"]), st["h"]))
+    def head(key: str) -> None:
+        out.append(Paragraph(escape(t[key]), st["h"]))
+
+    months = str(body["obligations"]["preservation_months"])
+    out.append(Paragraph(escape(t["deadline"]), st["p"]))
+    out.append(Paragraph(escape(t["preservation"]).replace("six months", f"{months} months"), st["p"]))
+    out.append(Paragraph(escape(t["confirmation"]), st["p"]))
+    head("section_a")
     line(t["issuing_member_state"], a["issuing_member_state"])
-    line(t["issuing_authority"], _party(a["issuing_authority"]))
-    line(t["reference"], a["reference"])
-    line(t["issued_at"], a["issued_at"])
     addressee = a["addressee"]
     line(t["addressee"], _party(addressee))
     line(t["legal_representative"], _party(addressee.get("legal_representative") or {}))
-    line(t["contact_point"], _party(addressee.get("contact_point") or {}))
-    out.append(Paragraph(escape(t["section_b"]), st["h"]))
+    line(t["contact_point"], _party(addressee["contact_point"]))
+    line(t["main_establishment_member_state"], a["main_establishment_member_state"])
+    line(t["issued_at"], a["issued_at"])
+    line(t["reference"], a["reference"])
+    head("section_b")
     out.append(Paragraph(f"<b>{escape(t['urls'])}:</b>", st["p"]))
     out.extend(Paragraph(escape(u), st["url"]) for u in b["urls"])
     if b.get("additional_information"):
         line(t["additional_information"], b["additional_information"])
     out.append(Paragraph(f"<b>{escape(t['reasons'])}:</b>", st["p"]))
-    for g in ("a", "b", "c", "d", "e"):
-        box = "[X]" if b["grounds"][g] else "[ ]"
-        out.append(Paragraph(f"{box} {escape(t['ground_' + g])}", st["p"]))
+    for ground in ("a", "b", "c", "d", "e"):
+        box = "[X]" if b["grounds"][ground] else "[ ]"
+        out.append(Paragraph(f"{box} {escape(t['ground_' + ground])}", st["p"]))
     line(t["further_reasons"], b["further_reasons"])
-    out.append(Paragraph(escape(t["section_c"]), st["h"]))
-    out.append(Paragraph(escape(t["deadline"]), st["p"]))
+    head("section_c")
+    if c["withhold_from_content_provider"]:
+        out.append(Paragraph(f"[X] {escape(t['withhold'])}: {c['withhold_weeks']}", st["p"]))
+    else:
+        out.append(Paragraph(escape(t["no_withhold"]), st["p"]))
+    head("section_d")
     out.append(
         Paragraph(
-            escape(t["preservation"]).replace("six months", f"{c['preservation_months']} months"), st["p"]
+            f"{'[X]' if d['main_establishment_elsewhere'] else '[ ]'} {escape(t['elsewhere'])}", st["p"]
         )
     )
-    out.append(Paragraph(escape(t["confirmation"]), st["p"]))
-    out.append(Paragraph(escape(t["section_d"]), st["h"]))
-    line(t["cross_border"], t["yes"] if d["cross_border"] else t["no"])
-    if d["cross_border"]:
-        line(d.get("main_establishment_member_state", ""), _party(d.get("competent_authority") or {}))
-    out.append(Paragraph(escape(t["section_e"]), st["h"]))
-    out.append(Paragraph(escape(_party(body["section_e"])), st["p"]))
-    out.append(Paragraph(escape(t["section_f"]), st["h"]))
-    line(t["redress"], body["section_f"]["redress"])
-    out.append(Paragraph(escape(t["section_g"]), st["h"]))
-    g = body["section_g"]
-    line(
-        t["withhold"],
-        f"{t['yes']} ({g.get('withhold_weeks', 0)})"
-        if g["withhold_information_from_content_provider"]
-        else t["no"],
-    )
+    if d["main_establishment_elsewhere"]:
+        line(t["copy_sent_to"], _party(d["copy_sent_to"]))
+    head("section_e")
+    line(t["authority_type"], t["type_" + e["authority_type"]])
+    line(t["authority"], _party(e))
+    line(t["representative"], e.get("representative", ""))
+    line(t["file_number"], e.get("file_number", ""))
+    head("section_f")
+    line(t["follow_up"], _party(f["follow_up"]))
+    if f.get("main_establishment_authority"):
+        line(t["main_establishment_authority"], _party(f["main_establishment_authority"]))
+    head("section_g")
+    line(t["redress_body"], g["body"])
+    line(t["redress_deadline"], g["deadline"])
+    line(t["redress_legislation"], g.get("legislation", ""))
     out.append(Spacer(1, 12 * mm))
     out.append(Paragraph(escape(t["signature"]) + ": ______________________", st["p"]))
     return out

@@ -14,13 +14,14 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from vigil.config import Config
+from vigil.core.model import CaseState as S
 from vigil.core.model import utcnow
 from vigil.evidence.capture import blob_store
 from vigil.evidence.fetcher import Fetcher, FetchError
 from vigil.evidence.page import is_html, main_text, page_text
 from vigil.evidence.retention import mark_removed_in
 from vigil.evidence.tables import evidence_captures, evidence_parts
-from vigil.referral.case_history import record_in
+from vigil.referral.case_history import move_or_note, note_in
 from vigil.referral.hashbank import RemovedMediaSink, load_sink
 from vigil.referral.tables import recheck_results, watched_urls
 from vigil.referral.watch import shows_marker
@@ -28,6 +29,9 @@ from vigil.store import Store
 from vigil.workflow.audit import append_in
 
 GONE = {404, 410}
+# Re-checks are automated; the moves they make (sent/acknowledged -> removed, removed -> recheck) are the
+# ones the workflow lets a case worker make, and they are recorded under the re-check's actor name.
+RECHECK_ROLE = "analyst"
 GEO_BLOCKED = {451}
 
 
@@ -189,12 +193,23 @@ def _record(
         append_in(conn, actor, "referral.recheck", "watch", row["id"], {**details, "error": seen.error})
         if newly_removed:
             details["time_to_removal_s"] = changes.get("time_to_removal_s")
-            record_in(conn, row["case_id"], "removed", actor, "re-check: content removed", details, at=at)
+            move_or_note(
+                conn, row["case_id"], S.REMOVED, actor, RECHECK_ROLE, "re-check: content removed", details, at
+            )
             mark_removed_in(conn, config, row["case_id"], at)
         elif outcome == "reappeared" and previous == "removed":
-            record_in(conn, row["case_id"], "recheck", actor, "re-check: content reappeared", details, at=at)
+            move_or_note(
+                conn,
+                row["case_id"],
+                S.RECHECK,
+                actor,
+                RECHECK_ROLE,
+                "re-check: content reappeared",
+                details,
+                at,
+            )
         elif outcome == "geo_blocked" and previous != "geo_blocked":
-            record_in(conn, row["case_id"], None, actor, "re-check: geo-blocked", details, at=at)
+            note_in(conn, row["case_id"], actor, "re-check: geo-blocked", details, at=at)
         media = (
             conn.execute(
                 select(evidence_parts.c.sha256, evidence_parts.c.url, evidence_parts.c.mime)

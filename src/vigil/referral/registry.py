@@ -1,5 +1,9 @@
-"""The user-editable registry of known platforms and CDNs (YAML): shipped defaults, then
-``$VIGIL_HOME/platforms.yaml`` / ``cdns.yaml`` whose entries replace or add to them by key."""
+"""The user-editable registry of hosting providers (platforms, and hosts known by ASN) and CDNs (YAML):
+shipped defaults, then ``$VIGIL_HOME/platforms.yaml`` / ``cdns.yaml`` whose entries replace or add to them
+by key. A provider's removal-order contacts (Regulation 2021/784: the Art. 15 contact point, the Art. 17
+legal representative, the Member State of its main establishment or representative) come from here; the
+shipped entries leave them empty, to be filled by the user from what each provider publishes, and
+``to_fill`` lists what is still missing."""
 
 from __future__ import annotations
 
@@ -27,6 +31,31 @@ class Platform:
     notice_url: str = ""
     legal_representative: dict[str, str] = field(default_factory=dict)
     contact_point: dict[str, str] = field(default_factory=dict)
+    member_state: str = ""
+    asns: list[int] = field(default_factory=list)
+
+    @property
+    def to_fill(self) -> list[str]:
+        """What a removal order needs from this entry and it does not have yet (to be filled by the user).
+        The legal representative is needed only for providers established outside the EU, so it is not
+        listed."""
+        missing = [] if self.contact_point.get("email") else ["contact_point"]
+        return missing + ([] if self.member_state else ["member_state"])
+
+    def recipient(self, kind: str) -> dict[str, Any]:
+        """Where a document for this provider goes (the addressee section of a removal order)."""
+        return {
+            "kind": kind,
+            "key": self.key,
+            "name": self.name,
+            "email": self.legal_email or self.abuse_email,
+            "webhook_url": self.webhook_url,
+            "legal_representative": self.legal_representative,
+            "contact_point": self.contact_point,
+            "member_state": self.member_state,
+            "terms_url": self.terms_url,
+            "to_fill": self.to_fill,
+        }
 
     def matches(self, host: str) -> bool:
         host = host.lower().rstrip(".")
@@ -44,6 +73,9 @@ class Platform:
             "notice_url": self.notice_url,
             "legal_representative": self.legal_representative,
             "contact_point": self.contact_point,
+            "member_state": self.member_state,
+            "asns": self.asns,
+            "to_fill": self.to_fill,
         }
 
 
@@ -93,6 +125,15 @@ def _merged(config: Config, filename: str, key: str) -> list[dict[str, Any]]:
     return list(merged.values())
 
 
+def _contacts(data: Any) -> dict[str, str]:
+    """A contact table; empty values (to be filled by the user) are left out."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise TypeError("a contact must be a table of name, address, email, phone")
+    return {str(k): str(v).strip() for k, v in data.items() if v is not None and str(v).strip()}
+
+
 def load_platforms(config: Config) -> list[Platform]:
     out = []
     for e in _merged(config, "platforms.yaml", "platforms"):
@@ -107,13 +148,13 @@ def load_platforms(config: Config) -> list[Platform]:
                     webhook_url=str(e.get("webhook_url") or ""),
                     terms_url=str(e.get("terms_url") or ""),
                     notice_url=str(e.get("notice_url") or ""),
-                    legal_representative={
-                        k: str(v) for k, v in (e.get("legal_representative") or {}).items()
-                    },
-                    contact_point={k: str(v) for k, v in (e.get("contact_point") or {}).items()},
+                    legal_representative=_contacts(e.get("legal_representative")),
+                    contact_point=_contacts(e.get("contact_point")),
+                    member_state=str(e.get("member_state") or "").strip().upper(),
+                    asns=[int(a) for a in e.get("asns") or []],
                 )
             )
-        except (TypeError, AttributeError) as exc:
+        except (TypeError, ValueError, AttributeError) as exc:
             raise ConfigError(f"platforms.yaml: entry {e.get('key')!r}: {exc}") from exc
     return out
 
@@ -134,6 +175,11 @@ def load_cdns(config: Config) -> list[Cdn]:
         except (TypeError, ValueError, AttributeError) as exc:
             raise ConfigError(f"cdns.yaml: entry {e.get('key')!r}: {exc}") from exc
     return out
+
+
+def provider_for_asn(asn: Any, platforms: list[Platform]) -> Platform | None:
+    """The registry entry of a host known by its network (``asns``), if any."""
+    return next((p for p in platforms if isinstance(asn, int) and asn in p.asns), None)
 
 
 def platform_for(host: str, platforms: list[Platform]) -> Platform | None:

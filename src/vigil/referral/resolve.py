@@ -17,7 +17,7 @@ from vigil.errors import UsageError
 from vigil.evidence.dns_lookup import is_ip, lookup, make_resolver
 from vigil.referral.cache import cached
 from vigil.referral.rdap import RdapClient, RdapError
-from vigil.referral.registry import load_cdns, load_platforms, platform_for
+from vigil.referral.registry import load_cdns, load_platforms, platform_for, provider_for_asn
 from vigil.store import Store
 
 TWO_LEVEL_SUFFIXES = {"co.uk", "org.uk", "ac.uk", "com.au", "net.au", "co.jp", "com.br", "com.tr", "co.in"}
@@ -129,16 +129,7 @@ class Resolver:
         platform = platform_for(host, self.platforms)
         if platform is not None:
             provider.platform = platform.to_dict()
-            provider.recipient = {
-                "kind": "platform",
-                "key": platform.key,
-                "name": platform.name,
-                "email": platform.legal_email or platform.abuse_email,
-                "webhook_url": platform.webhook_url,
-                "legal_representative": platform.legal_representative,
-                "contact_point": platform.contact_point,
-                "terms_url": platform.terms_url,
-            }
+            provider.recipient = platform.recipient("platform")
             return provider
         answers = lookup(host, self.config, self.dns)
         provider.addresses = answers.addresses
@@ -177,8 +168,12 @@ class Resolver:
         return provider
 
     def _recipient(self, p: Provider) -> dict[str, Any]:
-        """Where the referral goes: the CDN's abuse desk when one is in front, else the network's abuse
-        contact, else the registrar's."""
+        """Where the referral goes: the CDN's abuse desk when one is in front, else the host the registry
+        knows by its ASN (with its removal-order contacts), else the network's abuse contact, else the
+        registrar's."""
+        known = provider_for_asn(p.asn.get("asn"), self.platforms)
+        if known is not None and not p.cdn:
+            return known.recipient("host")
         if p.cdn:
             cdn_platform = next((x for x in self.platforms if x.key == p.cdn["key"]), None)
             email = (cdn_platform.abuse_email if cdn_platform else "") or p.asn.get("abuse_email", "")

@@ -75,6 +75,8 @@ def build_report(store: Store, start: datetime, end: datetime) -> dict[str, Any]
     replies_by_doc: dict[int, list[dict[str, Any]]] = {}
     for r in replies:
         replies_by_doc.setdefault(r["document_id"], []).append(r)
+    drafts = [d for d in docs if d["status"] == "draft"]
+    docs = [d for d in docs if d["status"] != "draft"]  # issued: sent once a second person approved
     orders = [d for d in docs if d["kind"] == "removal_order"]
     executed = 0
     not_executed_reasons: dict[str, int] = {}
@@ -86,9 +88,8 @@ def build_report(store: Store, start: datetime, end: datetime) -> dict[str, Any]
             continue
         impossibles = [r for r in replies_by_doc.get(d["id"], []) if r["kind"] == "annex_iii"]
         if impossibles:
-            reason = str((impossibles[-1]["data"] or {}).get("reason") or "unspecified")
-        elif d["status"] == "issued":
-            reason = "not yet sent"
+            data = impossibles[-1]["data"] or {}
+            reason = ", ".join(data.get("reasons") or [data.get("reason") or "unspecified"])
         elif any(w["status"] == "geo_blocked" for w in by_doc.get(d["id"], [])):
             reason = "geo-blocked only"
         else:
@@ -138,6 +139,7 @@ def build_report(store: Store, start: datetime, end: datetime) -> dict[str, Any]
             "executed": executed,
             "not_executed": sum(not_executed_reasons.values()),
             "not_executed_reasons": not_executed_reasons,
+            "in_review": sum(1 for d in drafts if d["kind"] == "removal_order"),
         },
         "referrals": {
             "voluntary_referral": sum(1 for d in docs if d["kind"] == "voluntary_referral"),

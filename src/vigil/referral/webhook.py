@@ -16,7 +16,7 @@ import httpx
 from vigil.config import Config
 from vigil.core.model import utcnow
 from vigil.errors import ConfigError, UsageError
-from vigil.referral.delivery import record_delivery
+from vigil.referral.delivery import clear_to_send, record_delivery
 from vigil.store import Store
 
 SIGNATURE_HEADER = "X-Vigil-Signature"
@@ -72,13 +72,17 @@ def send_webhook(
     document: dict[str, Any],
     url: str,
     actor: str,
+    *,
+    role: str,
     sleep: Callable[[float], None] = time.sleep,
 ) -> int:
+    """POST ``document`` once the review allows it (else raise, nothing sent); 0 if delivered."""
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"not a webhook URL: {url!r}")
     secret = str((config.extra.get("webhook") or {}).get("secret") or "")
     if len(secret) < 16:
         raise ConfigError("webhook delivery needs [webhook] secret (16 characters or more) in config.toml")
+    clear_to_send(store, document, actor, role)
     hook = config.extra.get("webhook") or {}
     payload = {"kind": document["kind"], "reference": document["reference"], "document": document["body"]}
     ok, attempts, details = post_signed(
@@ -90,5 +94,5 @@ def send_webhook(
         config.http_timeout,
         sleep,
     )
-    record_delivery(store, document, "webhook", url, ok, attempts, actor, details)
+    record_delivery(store, document, "webhook", url, ok, attempts, actor, details, role=role)
     return 0 if ok else 1

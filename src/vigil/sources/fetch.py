@@ -1,14 +1,20 @@
-"""Fetch a URL to a local file for the sources to read: streamed, size-limited, with a time-out."""
+"""Fetch a URL to a local file for the sources to read (``vigil scan URL``, watched feeds).
+
+The fetch is the crawler's (``vigil.crawl.fetch``): the SSRF guard checks every address after DNS
+resolution and on every redirect hop (private, loopback and link-local refused unless the configuration
+allows them), with the configured time-out, and the body is streamed to disk under ``max_file_bytes``.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
-
 from vigil.config import Config
+from vigil.crawl.fetch import Fetched, FetchSettings, fetch_sync
+from vigil.crawl.netguard import Resolver
 from vigil.errors import SourceError
 
 _URL = re.compile(r"^https?://", re.IGNORECASE)
@@ -18,25 +24,37 @@ def is_url(target: str) -> bool:
     return bool(_URL.match(target))
 
 
-def fetch_to_file(url: str, folder: Path, config: Config) -> Path:
-    name = Path(urlsplit(url).path).name or "index"
-    target = folder / re.sub(r"[^A-Za-z0-9._-]", "_", name)[:100]
-    size = 0
-    try:
-        with (
-            httpx.Client(
-                timeout=config.http_timeout, follow_redirects=True, headers={"User-Agent": config.user_agent}
-            ) as client,
-            client.stream("GET", url) as response,
-        ):
-            if response.status_code >= 400:
-                raise SourceError(f"HTTP {response.status_code}", url)
-            with target.open("wb") as out:
-                for chunk in response.iter_bytes(1 << 16):
-                    size += len(chunk)
-                    if size > config.max_file_bytes:
-                        raise SourceError(f"larger than {config.max_file_bytes} bytes", url)
-                    out.write(chunk)
-    except httpx.HTTPError as exc:
-        raise SourceError(f"fetch failed: {exc}", url) from exc
-    return target
+@dataclass(slots=True)
+class Download:
+    #: The file, or None when the server said the copy we have is current (304).
+    path: Path | None
+    fetched: Fetched
+
+
+def file_name(url: str, fallback: str = "download") -> str:
+    """A safe local name from the last segment of a URL's path (the sources sniff by extension too)."""
+    name = Path(urlsplit(url).path).name
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)[:100].lstrip(".") or fallback
+
+
+def download(
+    url: str,
+    folder: Path,
+    config: Config,
+    resolver: Resolver | None = None,
+    headers: dict[str, str] | None = None,
+) -> Download:
+    """GET ``url`` into ``folder``; a refusal, an HTTP error or a size over the limit is a SourceError."""
+    settings = FetchSettings(max_bytes=config.max_file_bytes, timeout=config.http_timeout, delay=0.0)
+    partial = folder / ".partial"
+    with partial.open("wb") as out:
+        got = fetch_sync(config, url, settings, resolver, headers=headers, into=out)
+    if got.status == 304:
+        partial.unlink()
+        return Download(None, got)
+    if not got.ok:
+        partial.unlink()
+        raise SourceError(got.error or f"HTTP {got.status}", url)
+    target = folder / file_name(got.final_url or url, file_name(url))
+    partial.rename(target)
+    return Download(target, got)

@@ -18,6 +18,7 @@ class Row:
     source: str
     account: str | None = None
     lang: str | None = None
+    kind: str | None = None  # a grouping of negatives for operating points (religious, poetry, ...)
 
 
 def default_data_dir() -> Path:
@@ -51,6 +52,7 @@ def read_labelled(path: Path) -> list[Row]:
                     source=str(rec.get("source") or path.stem),
                     account=str(rec["account"]) if rec.get("account") else None,
                     lang=rec.get("lang"),
+                    kind=str(rec["kind"]) if rec.get("kind") else None,
                 )
             )
     return rows

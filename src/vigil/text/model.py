@@ -42,8 +42,12 @@ class Verdict:
 
 
 class TextModel:
-    def __init__(self, weights: np.ndarray, meta: dict[str, Any]) -> None:
+    def __init__(self, weights: np.ndarray, meta: dict[str, Any], expert: np.ndarray | None = None) -> None:
         self.weights = weights.astype(np.float32)
+        # The expert model (trained on the hand-labelled conversations) and its share per language.
+        self.expert = expert.astype(np.float32) if expert is not None else None
+        self.expert_bias = float(meta.get("expert_bias", 0.0))
+        self.blend: dict[str, float] = dict(meta.get("blend", {})) if expert is not None else {}
         self.meta = meta
         self.dim = int(meta["dim"])
         self.bias = float(meta["bias"])
@@ -60,17 +64,28 @@ class TextModel:
             meta = json.loads((folder / f"{MODEL_NAME}.json").read_text("utf-8"))
             with np.load(folder / f"{MODEL_NAME}.npz") as npz:
                 weights = npz["weights"]
+                expert = npz["expert"] if "expert" in npz.files else None
         except (OSError, ValueError, KeyError) as exc:
             raise ConfigError(f"cannot load the text model from {folder}: {exc}") from exc
-        return cls(weights, meta)
+        if meta.get("blend") and expert is None:
+            raise ConfigError(f"the text model in {folder} names an expert blend but ships no expert weights")
+        return cls(weights, meta, expert)
 
     def calibrate(self, z: float, lang: str) -> float:
         a, b = self.calibration.get(lang) or self.calibration["*"]
         x = a * z + b
         return 1.0 / (1.0 + math.exp(-x)) if x > -700 else 0.0
 
-    def decisions(self, contents: list[str]) -> np.ndarray:
-        return linear_scores(featurise(contents, self.dim), self.weights, self.bias)
+    def decisions(self, contents: list[str], langs: list[str] | None = None) -> np.ndarray:
+        """Decision values; with ``langs``, each language's blend of the general and the expert model."""
+        batch = featurise(contents, self.dim)
+        z = linear_scores(batch, self.weights, self.bias)
+        if self.expert is None or langs is None or not self.blend:
+            return z
+        share = np.asarray([self.blend.get(lang, 0.0) for lang in langs])
+        if not share.any():
+            return z
+        return (1 - share) * z + share * linear_scores(batch, self.expert, self.expert_bias)
 
     def classify(
         self, texts: list[str], threshold: float | None = None, bank: TextBank | None = None, low: float = 0.1
@@ -79,8 +94,8 @@ class TextModel:
         threshold = self.threshold if threshold is None else threshold
         norms = [normalise(t) for t in texts]
         contents = [content_text(n.text) for n in norms]
-        z = self.decisions(contents)
         langs = detect_languages(contents)
+        z = self.decisions(contents, [lang for lang, _ in langs])
         out: list[Verdict] = []
         for norm, content, zi, (lang, conf) in zip(norms, contents, z, langs, strict=True):
             trusted = lang in self.trained_langs or conf < MIN_CONFIDENCE

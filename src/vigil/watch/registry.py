@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from vigil.core.model import utcnow
@@ -41,6 +41,8 @@ class WatchSource:
     next_due_at: datetime | None = None
     items_total: int = 0
     state: dict[str, Any] = field(default_factory=dict)
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
 
     @property
     def health(self) -> str:
@@ -53,7 +55,7 @@ class WatchSource:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["health"] = self.health
-        for key in ("last_run_at", "last_success_at", "last_error_at", "next_due_at"):
+        for key in ("last_run_at", "last_success_at", "last_error_at", "next_due_at", "lease_until"):
             out[key] = out[key].isoformat() if out[key] else None
         return out
 
@@ -126,44 +128,60 @@ def set_enabled(store: Store, name: str, enabled: bool, actor: str = "cli") -> N
         append_in(conn, actor, "watch.enable" if enabled else "watch.disable", "watch_source", name, {})
 
 
+def set_robots_override(store: Store, name: str, reason: str | None, actor: str = "cli") -> None:
+    """Stop honouring robots.txt for one source, for ``reason`` (recorded), or honour it again (None).
+    It covers every hop of the source's crawl: its pages and the lockers, pastes and short links they
+    point at."""
+    if reason is not None and not reason.strip():
+        raise UsageError("overriding robots.txt needs a reason")
+    with store.write() as conn:
+        done = conn.execute(
+            update(watch_sources).where(watch_sources.c.name == name).values(robots_override=reason)
+        ).rowcount
+        if not done:
+            raise UsageError(f"no watched source named {name!r}")
+        if reason is None:
+            append_in(conn, actor, "watch.robots_honour", "watch_source", name, {})
+        else:
+            append_in(conn, actor, "watch.robots_override", "watch_source", name, {"reason": reason})
+
+
 def get_source(store: Store, name: str) -> WatchSource | None:
     with store.read() as conn:
         row = conn.execute(select(watch_sources).where(watch_sources.c.name == name)).mappings().first()
-    return _row_source(row) if row else None
+    return row_source(row) if row else None
 
 
 def list_sources(store: Store) -> list[WatchSource]:
     with store.read() as conn:
         rows = conn.execute(select(watch_sources).order_by(watch_sources.c.name)).mappings().all()
-    return [_row_source(r) for r in rows]
-
-
-def source_health(store: Store) -> list[dict[str, Any]]:
-    """Every source's health, failing ones first: what the UI's source-health page shows."""
-    order = {"failing": 0, "never run": 1, "ok": 2, "disabled": 3}
-    found = [s.to_dict() for s in list_sources(store)]
-    return sorted(found, key=lambda s: (order[s["health"]], s["name"]))
+    return [row_source(r) for r in rows]
 
 
 def due_sources(store: Store, now: datetime | None = None) -> list[WatchSource]:
+    """Enabled sources whose time has come and that no live lease holds (``vigil.watch.lease``)."""
     now = now or utcnow()
+    c = watch_sources.c
     with store.read() as conn:
         rows = conn.execute(
             select(watch_sources)
-            .where(watch_sources.c.enabled.is_(True), watch_sources.c.next_due_at <= now)
-            .order_by(watch_sources.c.next_due_at, watch_sources.c.name)
+            .where(
+                c.enabled.is_(True),
+                c.next_due_at <= now,
+                or_(c.lease_owner.is_(None), c.lease_until < now),
+            )
+            .order_by(c.next_due_at, c.name)
         ).mappings()
-        return [_row_source(r) for r in rows]
+        return [row_source(r) for r in rows]
 
 
 def next_due(store: Store) -> datetime | None:
+    """When the next source may be run: its due time, or, while another process holds its lease, the
+    lease's end (a run that finishes sooner moves the due time on anyway)."""
+    c = watch_sources.c
     with store.read() as conn:
-        return conn.execute(
-            select(watch_sources.c.next_due_at)
-            .where(watch_sources.c.enabled.is_(True))
-            .order_by(watch_sources.c.next_due_at)
-            .limit(1)
-        ).scalar()
+        rows = conn.execute(select(c.next_due_at, c.lease_until).where(c.enabled.is_(True))).all()
+    return min((max(due, until) if until else due for due, until in rows), default=None)
 
 
 def backoff_s(interval_s: float, failures: int) -> float:
@@ -171,46 +189,7 @@ def backoff_s(interval_s: float, failures: int) -> float:
     return min(interval_s * 2 ** max(0, failures), max(MAX_BACKOFF_S, interval_s))
 
 
-def record_success(
-    store: Store, source: WatchSource, new_items: int, state: dict[str, Any], now: datetime | None = None
-) -> None:
-    now = now or utcnow()
-    with store.write() as conn:
-        conn.execute(
-            update(watch_sources)
-            .where(watch_sources.c.id == source.id)
-            .values(
-                last_run_at=now,
-                last_success_at=now,
-                consecutive_failures=0,
-                next_due_at=now + timedelta(seconds=source.interval_s),
-                items_total=watch_sources.c.items_total + new_items,
-                state=state,
-            )
-        )
-
-
-def record_failure(store: Store, source: WatchSource, error: str, now: datetime | None = None) -> float:
-    """Note a failure; return the back-off (seconds) until the next try."""
-    now = now or utcnow()
-    failures = source.consecutive_failures + 1
-    delay = backoff_s(source.interval_s, failures)
-    with store.write() as conn:
-        conn.execute(
-            update(watch_sources)
-            .where(watch_sources.c.id == source.id)
-            .values(
-                last_run_at=now,
-                last_error=error[:2000],
-                last_error_at=now,
-                consecutive_failures=failures,
-                next_due_at=now + timedelta(seconds=delay),
-            )
-        )
-    return delay
-
-
-def _row_source(row: Any) -> WatchSource:
+def row_source(row: Any) -> WatchSource:
     return WatchSource(
         id=row["id"],
         name=row["name"],
@@ -229,4 +208,6 @@ def _row_source(row: Any) -> WatchSource:
         next_due_at=row["next_due_at"],
         items_total=row["items_total"],
         state=dict(row["state"] or {}),
+        lease_owner=row["lease_owner"],
+        lease_until=row["lease_until"],
     )

@@ -4,9 +4,7 @@ exports and mailboxes) and its items go to the same pipeline or queue as everyth
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import re
 import tempfile
 import threading
 import time
@@ -21,13 +19,15 @@ from vigil.core.model import utcnow
 from vigil.core.pipeline import BatchProcessor, Pipeline
 from vigil.core.scan import Scanner, ScanSummary
 from vigil.crawl.crawler import Crawler, CrawlSettings
-from vigil.crawl.fetch import Fetcher, FetchSettings
+from vigil.crawl.fetch import FetchSettings
 from vigil.crawl.netguard import Resolver
-from vigil.errors import VigilError
+from vigil.errors import SourceError, UsageError, VigilError
 from vigil.mirrors.check import check_crawl
-from vigil.sources.fetch import is_url
+from vigil.sources.fetch import download, is_url
 from vigil.store import Store
-from vigil.watch.registry import WatchSource, due_sources, next_due, record_failure, record_success
+from vigil.watch.history import RunRecord, finish
+from vigil.watch.lease import DEFAULT_LEASE_S, MIN_LEASE_S, claim, kept_alive, new_owner, release_all
+from vigil.watch.registry import WatchSource, due_sources, next_due
 
 log = logging.getLogger(__name__)
 
@@ -59,32 +59,52 @@ class WatchRunner:
         detectors: Sequence[Detector],
         sink: BatchProcessor | None = None,
         resolver: Resolver | None = None,
+        lease_s: float = DEFAULT_LEASE_S,
+        owner: str | None = None,
     ) -> None:
+        if lease_s < MIN_LEASE_S:
+            raise UsageError(f"the lease must last at least {MIN_LEASE_S} seconds")
         self.config = config
         self.store = store
+        self.lease_s = lease_s
+        #: This runner's name on the leases it takes (several runners share one store).
+        self.owner = owner or new_owner()
         self.detectors = list(detectors)
         self.sink = sink or Pipeline(store, self.detectors)
         self.resolver = resolver
-        self.scanner = Scanner(config, store, self.detectors, pipeline=self.sink)
+        self.scanner = Scanner(config, store, self.detectors, pipeline=self.sink, resolver=resolver)
 
     def run_due(self) -> list[RunResult]:
-        return [self.run_source(source) for source in due_sources(self.store)]
+        """One pass: every due source this runner can lease (the others are someone else's now)."""
+        results = []
+        for source in due_sources(self.store):
+            found = self.run_source(source)
+            if found is not None:
+                results.append(found)
+        return results
 
-    def run_source(self, source: WatchSource) -> RunResult:
-        started = time.monotonic()
-        result = RunResult(source.name, ok=True)
-        try:
-            state = self._read(source, result)
-        except SourceFailed as exc:
-            result.ok, result.error = False, str(exc)
-        except Exception as exc:  # a source must never stop the watch: record it, back off, go on
-            log.exception("watched source %s failed", source.name)
-            result.ok, result.error = False, f"internal error: {exc!r}"
+    def run_source(self, source: WatchSource) -> RunResult | None:
+        """Lease ``source``, read it, record the outcome and release the lease; None if it could not be
+        leased (another process runs it, or it is no longer due)."""
+        claimed = claim(self.store, source.id, self.owner, self.lease_s)
+        if claimed is None:
+            return None
+        started_at, started = utcnow(), time.monotonic()
+        result = RunResult(claimed.name, ok=True)
+        state = claimed.state
+        with kept_alive(self.store, claimed.id, self.owner, self.lease_s):
+            try:
+                state = self._read(claimed, result)
+            except SourceFailed as exc:
+                result.ok, result.error = False, str(exc)
+            except Exception as exc:  # a source must never stop the watch: record it, back off, go on
+                log.exception("watched source %s failed", claimed.name)
+                result.ok, result.error = False, f"internal error: {exc!r}"
         result.seconds = round(time.monotonic() - started, 3)
-        if result.ok:
-            record_success(self.store, source, result.new_items, state)
-        else:
-            result.retry_in_s = record_failure(self.store, source, result.error or "failed")
+        run = RunRecord(
+            started_at, utcnow(), result.ok, result.items, result.new_items, result.cases, result.error
+        )
+        result.retry_in_s = finish(self.store, claimed, run, state, self.owner)
         return result
 
     def _read(self, source: WatchSource, result: RunResult) -> dict[str, Any]:
@@ -115,25 +135,14 @@ class WatchRunner:
             headers["If-None-Match"] = state["etag"]
         if state.get("last-modified"):
             headers["If-Modified-Since"] = state["last-modified"]
-        settings = FetchSettings(
-            max_bytes=self.config.max_file_bytes, timeout=self.config.http_timeout, delay=0.0
-        )
-
-        async def fetch() -> Any:
-            async with Fetcher(self.config, settings, self.resolver) as fetcher:
-                return await fetcher.get(source.target, headers=headers)
-
-        got = asyncio.run(fetch())
-        if got.status == 304:
-            return state
-        if not got.ok:
-            raise SourceFailed(f"{source.target}: {got.error}")
-        name = re.sub(r"[^A-Za-z0-9._-]", "_", got.final_url.rstrip("/").rsplit("/", 1)[-1])[:100]
         with tempfile.TemporaryDirectory(prefix="vigil-watch-") as tmp:
-            path = Path(tmp) / (name or "feed")
-            path.write_bytes(got.body)
-            self._scan(str(path), source, result)
-        return {**state, **got.validators}
+            try:
+                got = download(source.target, Path(tmp), self.config, self.resolver, headers)
+            except SourceError as exc:
+                raise SourceFailed(f"{source.target}: {exc.reason}") from exc
+            if got.path is not None:
+                self._scan(str(got.path), source, result)
+        return {**state, **got.fetched.validators}
 
     def _crawl(self, source: WatchSource, result: RunResult) -> dict[str, Any]:
         opts = source.options
@@ -166,17 +175,23 @@ class WatchRunner:
         on_result: Callable[[RunResult], None] | None = None,
     ) -> int:
         """Run passes until ``stop`` is set; sleep until the next source is due (at most ``poll_s``, so that
-        new sources are picked up). Returns the number of source runs. A pass in progress finishes."""
+        new sources are picked up). Returns the number of source runs. The source in progress finishes;
+        then every lease this runner holds is released."""
         runs = 0
-        while not stop.is_set():
-            for source in due_sources(self.store):
-                if stop.is_set():
-                    break
-                found = self.run_source(source)
-                runs += 1
-                if on_result:
-                    on_result(found)
-            upcoming = next_due(self.store)
-            wait = poll_s if upcoming is None else (upcoming - utcnow()).total_seconds()
-            stop.wait(min(max(wait, 0.05), poll_s))
+        try:
+            while not stop.is_set():
+                for source in due_sources(self.store):
+                    if stop.is_set():
+                        break
+                    found = self.run_source(source)
+                    if found is None:
+                        continue
+                    runs += 1
+                    if on_result:
+                        on_result(found)
+                upcoming = next_due(self.store)
+                wait = poll_s if upcoming is None else (upcoming - utcnow()).total_seconds()
+                stop.wait(min(max(wait, 0.05), poll_s))
+        finally:
+            release_all(self.store, self.owner)
         return runs

@@ -1,8 +1,8 @@
-"""The watch table: one row per watched source, its schedule and its health."""
+"""The watch tables: one row per watched source (its schedule, health and lease), and its runs."""
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, Float, ForeignKey, Index, Integer, String, Table, Text
 
 from vigil.store.schema import metadata
 from vigil.store.types import JsonType, UTCDateTime
@@ -28,4 +28,23 @@ watch_sources = Table(
     Column("next_due_at", UTCDateTime, nullable=False),
     Column("items_total", Integer, nullable=False),
     Column("state", JsonType),
+    #: The process running this source now (``vigil.watch.lease``), and until when its lease holds.
+    Column("lease_owner", String(200)),
+    Column("lease_until", UTCDateTime),
+)
+
+watch_runs = Table(
+    "watch_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source_id", Integer, ForeignKey("watch_sources.id", ondelete="CASCADE"), nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("items", Integer, nullable=False),
+    Column("new_items", Integer, nullable=False),
+    Column("cases", Integer, nullable=False),
+    Column("error", Text),
+    Index("ix_watch_runs_source_id", "source_id", "id"),
 )

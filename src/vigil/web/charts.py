@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+from datetime import datetime
 from html import escape
 
 PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#6b7280")
 W, H, PAD = 640, 220, 36
+#: Characters XML 1.0 does not allow, even escaped (C0 controls but tab, newline, return; U+FFFE/U+FFFF).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _text(value: str) -> str:
+    """Text from elsewhere (e.g. a server's error message) made safe inside the SVG."""
+    return escape(_NOT_XML.sub("\ufffd", value))
 
 
 def _frame(body: str, title: str, legend: list[tuple[str, str]]) -> str:
@@ -74,3 +84,31 @@ def histogram(title: str, values: list[float], buckets: list[float], unit: str) 
         lower = bound
     counts[f">{buckets[-1]:g}{unit}"] = float(sum(1 for v in values if v > buckets[-1]))
     return bars(title, counts)
+
+
+def runs(title: str, points: Sequence[tuple[datetime, float, bool, str]]) -> str:
+    """One bar per run at its time: ``(when, value, ok, tooltip)``; a failed run is a red mark on the axis."""
+    top = max([1.0, *(value for _, value, _, _ in points)])
+    left, right = PAD + 6, W - 16
+    first = points[0][0] if points else None
+    span = (points[-1][0] - first).total_seconds() if first else 0.0
+    width = max(2.0, min(12.0, (right - left) / max(1, len(points)) * 0.7))
+    body = [
+        f'<text x="4" y="14" font-size="11">{top:g}</text><text x="4" y="{H - PAD}" font-size="11">0</text>'
+    ]
+    for when, value, ok, tip in points:
+        offset = (when - first).total_seconds() / span if first and span else 0.5
+        x = left + offset * (right - left - width)
+        height = max(1.5, (value / top) * (H - PAD - 24)) if ok else 4.0  # a run with nothing new shows
+        body.append(
+            f'<rect class="run{"" if ok else " failed"}" x="{x:.1f}" y="{H - PAD - height:.1f}" '
+            f'width="{width:.1f}" height="{height:.1f}" fill="{PALETTE[0] if ok else PALETTE[1]}">'
+            f"<title>{_text(tip)}</title></rect>"
+        )
+    for when, anchor, x in ((points[0][0], "start", left), (points[-1][0], "end", right)) if points else ():
+        body.append(
+            f'<text x="{x}" y="{H - PAD + 14}" font-size="10" text-anchor="{anchor}">'
+            f"{when.strftime('%m-%d %H:%M:%S')}</text>"
+        )
+    legend = [("items found", PALETTE[0]), ("failed run", PALETTE[1])]
+    return _frame("".join(body), title, legend)

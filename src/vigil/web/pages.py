@@ -17,6 +17,7 @@ from vigil.api.context import AppContext, get_ctx
 from vigil.api.errors import error_response
 from vigil.core.media import MediaSink
 from vigil.core.model import CaseState, Severity, utcnow
+from vigil.referral.case_file import takedown_file
 from vigil.store.schema import media
 from vigil.web import charts
 from vigil.workflow import accounts, audit
@@ -159,6 +160,7 @@ def _render_case(
         file=found,
         labels=LABELS,
         needs={k: (v[0], choices[v[1]]) if v else None for k, v in needs.items()},
+        takedown=takedown_file(ctx.store, case_id),
         error=error,
         now=utcnow(),
     )

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import literal, select, tuple_
 
 from vigil.core.model import Case, CaseState, Item, Severity, Signal, utcnow
+from vigil.privacy.mask import mask_identifiers
 from vigil.store import Store
 from vigil.store.schema import case_events, cases
 from vigil.store.store import _row_case
@@ -50,7 +51,8 @@ def list_queue(
     limit: int = 50,
     after: str | None = None,
 ) -> Page:
-    """One page of cases, oldest first, optionally one state and one severity queue."""
+    """One page of cases, oldest first, optionally one state and one severity queue. A list view: titles
+    (which detectors build from the text) have identifiers masked (``vigil.privacy.mask``)."""
     if state is not None and state not in set(CaseState):
         raise WorkflowError(f"unknown state {state!r}")
     if severity is not None and severity not in set(Severity):
@@ -69,6 +71,8 @@ def list_queue(
     query = query.order_by(cases.c.opened_at, cases.c.id).limit(limit + 1)
     with store.read() as conn:
         found = [_row_case(r) for r in conn.execute(query).mappings()]
+    for case in found:
+        case.title = mask_identifiers(case.title)
     more = len(found) > limit
     found = found[:limit]
     return Page(found, encode_cursor(found[-1]) if more and found else None)
@@ -184,7 +188,9 @@ def open_case(store: Store, case_id: int, actor: str, role: str, via: str = "api
     audit.append(store, actor, "case.view", "case", case_id, {"via": via})
     item = store.get_item(case.item_id)
     events = case_events_of(store, case_id)
-    proposer = next((e["actor"] for e in reversed(events) if e["to"] == CaseState.PROPOSED), None)
+    proposer = next(
+        (e["actor"] for e in reversed(events) if e["to"] == CaseState.PROPOSED and e["from"] != e["to"]), None
+    )
     return CaseFile(
         case=case,
         item=item,

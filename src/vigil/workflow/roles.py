@@ -13,6 +13,8 @@ class Permission(StrEnum):
     EXPORT_AUDIT = "audit.export"
     MANAGE_USERS = "users.manage"
     MANAGE_SETTINGS = "settings.manage"
+    PRIVACY_REPORT = "privacy.report"  # the data-protection officer's reports (reveals, register)
+    MANAGE_DNR = "dnr.manage"  # keep do-not-refer entries (investigators)
 
 
 ROLES: dict[str, frozenset[Permission]] = {
@@ -26,9 +28,18 @@ ROLES: dict[str, frozenset[Permission]] = {
             Permission.EXPORT_AUDIT,
             Permission.MANAGE_USERS,
             Permission.MANAGE_SETTINGS,
+            Permission.PRIVACY_REPORT,
+            Permission.MANAGE_DNR,
         }
     ),
-    "auditor": frozenset({Permission.VIEW_CASES, Permission.VIEW_AUDIT, Permission.EXPORT_AUDIT}),
+    "auditor": frozenset(
+        {Permission.VIEW_CASES, Permission.VIEW_AUDIT, Permission.EXPORT_AUDIT, Permission.PRIVACY_REPORT}
+    ),
+    # The data-protection officer: reads cases and the log, reveals identities with a reason
+    # (``[privacy] reveal_roles``), and reads the reveal report.
+    "dpo": frozenset({Permission.VIEW_CASES, Permission.VIEW_AUDIT, Permission.PRIVACY_REPORT}),
+    # An investigator keeps do-not-refer entries so that no referral tips off a live investigation.
+    "investigator": frozenset({Permission.MANAGE_DNR}),
 }
 
 

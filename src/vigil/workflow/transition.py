@@ -17,7 +17,7 @@ from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, or_, select, update
 
 from vigil.core.model import Case, CaseState, utcnow
 from vigil.store import Store
@@ -95,9 +95,15 @@ def check_move(case: Case, to: CaseState, role: str, details: dict[str, Any]) ->
 
 
 def _proposer(conn: Any, case_id: int, state: CaseState) -> str | None:
+    """Who moved the case into ``state`` last. Notes (history rows that leave the state as it was) do not
+    count: a note by someone else after the proposal must not open the four-eyes rule to the proposer."""
     return conn.execute(
         select(case_events.c.actor)
-        .where(case_events.c.case_id == case_id, case_events.c.to_state == str(state))
+        .where(
+            case_events.c.case_id == case_id,
+            case_events.c.to_state == str(state),
+            or_(case_events.c.from_state.is_(None), case_events.c.from_state != case_events.c.to_state),
+        )
         .order_by(case_events.c.id.desc())
         .limit(1)
     ).scalar()
@@ -125,6 +131,40 @@ def _run_checks(store: Store | None, request: TransitionRequest, checks: Sequenc
             raise TransitionBlocked(str(blocked))
 
 
+def preflight(
+    store: Store,
+    case_id: int,
+    to: str | CaseState,
+    actor: str,
+    role: str,
+    reason: str,
+    *,
+    checks: Sequence[Check] | None = None,
+    stay: bool = False,
+    **details: Any,
+) -> TransitionRequest:
+    """What ``transition`` checks before it writes, on its own; a refusal is audited and raised.
+
+    For a caller that then makes the move with ``transition_in`` inside its own write transaction, where
+    checks that write (the do-not-refer gate notifies and audits) cannot run. With ``stay=True`` the case
+    is not going anywhere: only the checks run, as if for a move to ``to`` (e.g. a further copy of an
+    order already sent must clear the same gate as the first); the caller checks the role."""
+    reason = _clean_reason(reason)
+    case = store.get_case(case_id)
+    if case is None:
+        raise NotFound(f"no case {case_id}")
+    target = _state(to)
+    request = TransitionRequest(case, target, actor, role, reason, dict(details))
+    try:
+        if not stay:
+            check_move(case, target, role, details)
+        _run_checks(store, request, registered_checks() if checks is None else checks)
+    except (Forbidden, TransitionBlocked) as exc:
+        _refuse(store, case_id, str(target), actor, role, str(exc))
+        raise
+    return request
+
+
 def transition(
     store: Store,
     case_id: int,
@@ -137,18 +177,8 @@ def transition(
     **details: Any,
 ) -> Case:
     """Move a case to ``to``; returns the case as it is afterwards. Raises a ``WorkflowError`` subclass."""
-    reason = _clean_reason(reason)
-    case = store.get_case(case_id)
-    if case is None:
-        raise NotFound(f"no case {case_id}")
-    target = _state(to)
-    request = TransitionRequest(case, target, actor, role, reason, dict(details))
-    try:
-        check_move(case, target, role, details)
-        _run_checks(store, request, registered_checks() if checks is None else checks)
-    except (Forbidden, TransitionBlocked) as exc:
-        _refuse(store, case_id, str(target), actor, role, str(exc))
-        raise
+    request = preflight(store, case_id, to, actor, role, reason, checks=checks, **details)
+    case, target = request.case, request.to
     now = utcnow()
     meta = _meta_after(case, target, details, now.isoformat())
     try:

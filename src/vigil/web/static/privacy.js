@@ -1,0 +1,131 @@
+// vigil UI: the case's identities as pseudonyms, and the audited, time-limited reveal. No framework.
+(function () {
+  "use strict";
+
+  function csrf() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+
+  function cell(text, cls) {
+    var td = document.createElement("td");
+    if (cls) td.className = cls;
+    td.textContent = text;
+    return td;
+  }
+
+  function showError(section, text) {
+    var p = section.querySelector(".reveal-error");
+    p.textContent = text;
+    p.hidden = !text;
+  }
+
+  // Show the clear value, then hide it again after `seconds` (or at the server's expiry, if sooner).
+  function show(output, button, data) {
+    var until = Math.min(Date.now() + data.show_seconds * 1000, Date.parse(data.expires_at));
+    output.textContent = data.value;
+    output.classList.add("revealed-value");
+    output.hidden = false;
+    button.disabled = true;
+    var timer = setInterval(function () {
+      var left = Math.round((until - Date.now()) / 1000);
+      if (left > 0) {
+        button.textContent = "Hidden in " + left + " s";
+        return;
+      }
+      clearInterval(timer);
+      output.textContent = "";
+      output.classList.remove("revealed-value");
+      output.hidden = true;
+      button.disabled = false;
+      button.textContent = "Reveal again";
+    }, 250);
+  }
+
+  function reveal(section, row, identity) {
+    var form = section.querySelector("form.reveal-identity");
+    var body = {
+      case_id: Number(section.dataset.case),
+      pseudonym: identity.pseudonym,
+      reason_code: form.elements.reason_code.value,
+      reason_text: form.elements.reason_text.value
+    };
+    var button = row.querySelector("button.reveal-identity");
+    fetch("/api/v1/privacy/reveal", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
+      body: JSON.stringify(body)
+    })
+      .then(function (response) {
+        return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+      })
+      .then(function (result) {
+        if (!result.ok) {
+          showError(section, result.data.reason || "reveal refused");
+          return;
+        }
+        showError(section, "");
+        show(row.querySelector("output"), button, result.data);
+      })
+      .catch(function (err) { showError(section, "reveal failed: " + err.message); });
+  }
+
+  function fill(section, data) {
+    var tbody = section.querySelector("table.identities tbody");
+    var form = section.querySelector("form.reveal-identity");
+    form.addEventListener("submit", function (event) { event.preventDefault(); });
+    if (data.may_reveal) {
+      Object.keys(data.reason_codes).forEach(function (code) {
+        var option = document.createElement("option");
+        option.value = code;
+        option.textContent = code.replace(/_/g, " ");
+        option.title = data.reason_codes[code];
+        form.elements.reason_code.appendChild(option);
+      });
+      form.hidden = false;
+    }
+    data.identities.forEach(function (identity) {
+      var tr = document.createElement("tr");
+      tr.dataset.pseudonym = identity.pseudonym;
+      tr.appendChild(cell(identity.role));
+      var code = document.createElement("code");
+      code.textContent = identity.pseudonym;
+      var td = document.createElement("td");
+      td.appendChild(code);
+      var output = document.createElement("output");
+      output.hidden = true;
+      td.appendChild(document.createTextNode(" "));
+      td.appendChild(output);
+      tr.appendChild(td);
+      var action = document.createElement("td");
+      if (data.may_reveal) {
+        var button = document.createElement("button");
+        button.type = "button";
+        button.className = "reveal-identity";
+        button.textContent = "Reveal";
+        button.addEventListener("click", function () { reveal(section, tr, identity); });
+        action.appendChild(button);
+      }
+      tr.appendChild(action);
+      tbody.appendChild(tr);
+    });
+    if (!data.identities.length) {
+      var none = document.createElement("tr");
+      none.appendChild(cell("No identities.", ""));
+      tbody.appendChild(none);
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var section = document.getElementById("identities");
+    if (!section) return;
+    fetch("/api/v1/privacy/cases/" + section.dataset.case + "/identities", { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      })
+      .then(function (data) { fill(section, data); })
+      .catch(function (err) { showError(section, "identities unavailable: " + err.message); });
+  });
+})();
