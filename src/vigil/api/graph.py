@@ -13,13 +13,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from vigil.api.auth import Principal, optional_principal, require
 from vigil.api.context import AppContext, get_ctx
 from vigil.api.errors import ApiError
 from vigil.errors import UsageError
 from vigil.graph.view import GraphView
+from vigil.web.pages import _forbidden, _login_redirect, _page
 from vigil.workflow.roles import Permission, can
 
 EXPORT_TYPES = {
@@ -183,12 +184,10 @@ def network_page(
     """The network view: an interactive graph (vis-network, served from /static), filters, a node's items
     and cases, and an outlet's timeline of domains and takedowns."""
     if who is None:
-        return RedirectResponse("/login", status_code=303)
-    values: dict[str, Any] = {"who": who, "nav": ctx.nav, "graph_api": api.prefix}
+        return _login_redirect()
     if not can(who.role, Permission.VIEW_CASES):
-        values["message"] = f"role {who.role!r} may not view the network"
-        return ctx.templates.TemplateResponse(request, "error.html", values, status_code=403)
-    return ctx.templates.TemplateResponse(request, "graph.html", values)
+        return _forbidden(request, ctx, who, f"role {who.role!r} may not view the network")
+    return _page(request, ctx, who, "graph.html", graph_api=api.prefix)
 
 
 router = APIRouter()
