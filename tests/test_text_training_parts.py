@@ -8,12 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vigil.errors import RecordError
+from vigil.errors import ConfigError, RecordError
 from vigil.models.metrics import Counts, best_f1_threshold, grouped
 from vigil.models.text_split import assign_folds
+from vigil.models.train_text import arabic_mix, mix_weights
 from vigil.text.bank import TextBank
 from vigil.text.corpus import read_labelled
 from vigil.text.features import content_text, featurise, linear_scores
+from vigil.text.model import TextModel
 from vigil.text.normalise import normalise
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "text"
@@ -113,3 +115,56 @@ def test_scan_uses_the_text_detectors_by_default(tmp_path: Path, monkeypatch: py
     text_signals = detectors["text"].detect(items)
     assert [s.item_id for s in text_signals] == ["i1"]
     assert 0.0 <= text_signals[0].score <= 1.0 and text_signals[0].meta["lang"] == "en"
+
+
+def test_weighted_best_f1_threshold_follows_the_weights() -> None:
+    labels, scores = [1, 0, 1, 0], [0.9, 0.8, 0.6, 0.3]
+    assert best_f1_threshold(labels, scores) == 0.6
+    # The negative at 0.8 weighs so much that only the top positive is worth flagging.
+    assert best_f1_threshold(labels, scores, [1.0, 50.0, 1.0, 1.0]) == 0.9
+
+
+def test_mix_weights_give_the_prevalence_and_equal_kinds() -> None:
+    labels = np.asarray([1, 1, 0, 0, 0, 0, 0])
+    kinds = np.asarray(["p", "p", "chatter", "chatter", "chatter", "chatter", "poetry"])
+    w = mix_weights(labels, kinds, 0.3)
+    assert w[labels == 1].sum() / w.sum() == pytest.approx(0.3)
+    assert w[kinds == "chatter"].sum() == pytest.approx(w[kinds == "poetry"].sum())
+
+
+def test_arabic_mix_metrics_weigh_each_kind_of_negative_equally() -> None:
+    y = np.asarray([1, 1, 0, 0, 0, 0])
+    preds = np.asarray([1, 0, 1, 0, 0, 0])
+    kinds = np.asarray(["p", "p", "poetry", "chatter", "chatter", "chatter"])
+    m = arabic_mix(y, preds, kinds, np.asarray(["ar"] * 6))
+    # One poetry negative of one is flagged: half the negative weight (poetry is one of two kinds).
+    assert m["fp_rate"] == pytest.approx(0.5)
+    assert m["recall"] == pytest.approx(0.5)
+
+
+def test_model_with_an_expert_blends_it_for_its_languages_only(tmp_path: Path) -> None:
+    dim = 1 << 12
+    general = np.zeros(dim, dtype=np.float16)
+    expert = np.ones(dim, dtype=np.float16)
+    meta = {"dim": dim, "bias": 0.0, "expert_bias": 0.0, "blend": {"en": 0.5}, "threshold": 0.5,
+            "calibration": {"*": [1.0, 0.0]}, "trained_langs": ["en"]}  # fmt: skip
+    (tmp_path / "first_stage.json").write_text(json.dumps(meta), "utf-8")
+    np.savez(tmp_path / "first_stage.npz", weights=general, expert=expert)
+    model = TextModel.load(tmp_path)
+    z = model.decisions(["placeholder words", "placeholder words"], ["en", "fr"])
+    assert z[0] > 0 and z[1] == 0.0
+    np.savez(tmp_path / "first_stage.npz", weights=general)
+    with pytest.raises(ConfigError, match="expert"):
+        TextModel.load(tmp_path)
+
+
+def test_language_id_tells_arabic_from_persian_by_the_raw_letters() -> None:
+    from vigil.text.langid import detect_languages
+
+    persian = "\u0627\u06cc\u0646 \u06cc\u06a9 \u0645\u062a\u0646 \u0627\u0633\u062a"  # Persian yeh and keheh
+    folded = normalise(persian).text  # the normaliser folds them onto Arabic letters
+    assert detect_languages([folded], [persian])[0][0] == "fa"
+    # A short Arabic word the model alone places in Persian is Arabic when no Persian letter is in it.
+    word = "\u0633\u0644\u0627\u0645"
+    assert detect_languages([word])[0][0] == "fa"
+    assert detect_languages([word], [word])[0][0] == "ar"

@@ -116,6 +116,13 @@ def train_text(
     c: Annotated[
         float, typer.Option("--C", help="Inverse L2 regularisation of the logistic regression.")
     ] = 4.0,
+    extra: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="More folders of labelled *.jsonl (repeatable), e.g. the Arabic negatives that "
+            "tools/arabic_negatives builds."
+        ),
+    ] = None,
 ) -> None:
     """Train the first-stage text model; writes the weights, the calibration and MODEL_CARD.md."""
     from vigil.cli.common import RichProgress, err
@@ -131,9 +138,9 @@ def train_text(
         def step(name: str, done: int, total: int) -> None:
             progress.task(name)
 
-        report = train(data_dir, out_dir, Options(c=c), step)
+        report = train(data_dir, out_dir, Options(c=c, extra=tuple(extra or ())), step)
         progress.advance(6)
-    write_model_card(out_dir, report, data_dir)
+    write_model_card(out_dir, report, data_dir, tuple(extra or ()))
     err.print(f"model written to {out_dir} (threshold {report['threshold']})")
 
 

@@ -94,7 +94,7 @@ class TextModel:
         threshold = self.threshold if threshold is None else threshold
         norms = [normalise(t) for t in texts]
         contents = [content_text(n.text) for n in norms]
-        langs = detect_languages(contents)
+        langs = detect_languages(contents, texts)
         z = self.decisions(contents, [lang for lang, _ in langs])
         out: list[Verdict] = []
         for norm, content, zi, (lang, conf) in zip(norms, contents, z, langs, strict=True):
