@@ -141,6 +141,7 @@ def test_graph_api_rejects_bad_requests(api: tuple[httpx.Client, Store, Truth]) 
     assert status("export", format="pdf") == 422
     assert status("network", since="not a date") == 422
     assert status("nodes/99999999") == 404
+    assert status(f"nodes/{2**63}") == 422  # beyond any id the store can hold
     assert status("actors", outlet="x" * 5000) == 422
     body = client.get("/api/v1/graph/lineage", params={"outlet": "nobody"}, headers=headers).json()
     assert body["error"] == "not found" and "nobody" in body["reason"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
@@ -151,7 +151,7 @@ def network(
 
 
 @api.get("/nodes/{node_id}")
-def node(request: Request, ctx: Ctx, node_id: int) -> Any:
+def node(request: Request, ctx: Ctx, node_id: Annotated[int, Path(ge=1, le=2**62)]) -> Any:
     """A node, its strongest edges with evidence, the items behind them and their cases."""
     from vigil.graph.network import node_detail
 
