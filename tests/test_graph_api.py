@@ -1,26 +1,31 @@
-"""The graph's HTTP router (same queries as the CLI) and the network view in Chromium."""
+"""The graph over HTTP in the real app (``create_app``, uvicorn on 127.0.0.1): the same queries as the
+CLI behind the API's authentication, and the network page in Chromium."""
 
 from __future__ import annotations
 
 import io
-import threading
-import time
+import json
+import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import networkx as nx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
-from vigil.api.graph import router, ui_router
+from tests.workflow_helpers import PASSWORD, bearer, make_users, seed_case
+from vigil.api import create_app
+from vigil.api.server import serve_in_thread
 from vigil.config import Config
 from vigil.graph.outlets import register_outlet
-from vigil.graph.synthetic import Truth, outlet_network
+from vigil.graph.synthetic import START, Truth, outlet_network
 from vigil.graph.update import update_graph
+from vigil.referral.tables import watched_urls
+from vigil.referral.watch import watch_in
 from vigil.store import Store
+from vigil.workflow.audit import entries
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -33,7 +38,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-def build(store: Store, home: Path) -> Truth:
+def build(store: Store) -> Truth:
     items, truth = outlet_network(n_mirrors=6, n_spreaders=40, n_bystanders=150, n_releases=9, n_groups=5)
     register_outlet(store, truth.outlet, channels=[truth.main_channel], domains=[truth.domains[0]])
     store.add_items(items)
@@ -41,129 +46,205 @@ def build(store: Store, home: Path) -> Truth:
     return truth
 
 
-def make_app(store: Store) -> FastAPI:
-    app = FastAPI()
-    app.state.store = store
-    app.include_router(router)
-    app.include_router(ui_router)
-    return app
+def record_takedown(store: Store, truth: Truth) -> None:
+    """A URL on the outlet's first domain, referred in a case, that a re-check found removed."""
+    case_id = seed_case(store)
+    referred = START + timedelta(days=1)
+    with store.write() as conn:
+        watch = watch_in(conn, case_id, f"https://www.{truth.domains[0]}/r/0", referred)
+        conn.execute(
+            watched_urls.update()
+            .where(watched_urls.c.id == watch)
+            .values(status="removed", removed_at=referred + timedelta(days=2))
+        )
 
 
-@contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    """Run the app with uvicorn on 127.0.0.1, port 0, in a thread; stop it afterwards."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "server did not start"
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+@pytest.fixture
+def api(store: Store, config: Config) -> Iterator[tuple[httpx.Client, Store, Truth]]:
+    make_users(store)
+    truth = build(store)
+    with serve_in_thread(create_app(config, store)) as url, httpx.Client(base_url=url, timeout=60) as client:
+        yield client, store, truth
 
 
-def test_router_answers_the_cli_queries(store: Store, home: Path) -> None:
-    truth = build(store, home)
-    with serve(make_app(store)) as base, httpx.Client(base_url=base, timeout=60) as client:
-        _check_queries(client, store, home, truth)
+def test_graph_api_needs_a_login(api: tuple[httpx.Client, Store, Truth]) -> None:
+    client, _, truth = api
+    for path in ("stats", "outlets", "network", "nodes/1", "export"):
+        refused = client.get(f"/api/v1/graph/{path}")
+        assert refused.status_code == 401, path
+        assert "log in" in refused.json()["reason"]
+    assert client.get("/api/v1/graph/lineage", params={"outlet": truth.outlet}).status_code == 401
+    wrong = client.get("/api/v1/graph/stats", headers={"Authorization": "Bearer not-a-token"})
+    assert wrong.status_code == 401
+    page = client.get("/graph", follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"] == "/login"
+    spec = client.get("/openapi.json").json()
+    assert "/api/v1/graph/actors" in spec["paths"]
 
 
-def _check_queries(client: httpx.Client, store: Store, home: Path, truth: Truth) -> None:
-    stats = client.get("/graph/stats").json()
+def test_graph_api_answers_the_cli_queries(api: tuple[httpx.Client, Store, Truth]) -> None:
+    client, store, truth = api
+    headers = bearer(client, "ana")
+    stats = client.get("/api/v1/graph/stats", headers=headers).json()
     assert stats["items_graphed"] > 0 and stats["nodes_by_kind"]["outlet"] == 3
     assert store.identities is not None
 
     def node(clear_key: str) -> str:
         return "account:" + store.identities.account_key(clear_key)  # type: ignore[union-attr]
 
-    ranked = client.get("/graph/actors", params={"outlet": truth.outlet, "top": 5}).json()
+    def get(path: str, **params: object) -> httpx.Response:
+        return client.get(f"/api/v1/graph/{path}", params=params, headers=headers)  # type: ignore[arg-type]
+
+    ranked = get("actors", outlet=truth.outlet, top=5).json()
     assert {r["key"] for r in ranked[:3]} == {node(a) for a in truth.admins}
-    chain = client.get("/graph/lineage", params={"outlet": truth.outlet}).json()
+    chain = get("lineage", outlet=truth.outlet).json()
     assert [r["domain"] for r in chain] == truth.domains
-    top = client.get("/graph/spreaders", params={"top": 10}).json()
+    top = get("spreaders", top=10).json()
     assert top and {r["key"] for r in top} <= {node(s) for s in truth.spreaders}
-    assert client.get("/graph/actors").status_code == 200
-    communities = client.get("/graph/communities").json()
+    assert get("actors").status_code == 200
+    communities = get("communities").json()
     assert communities["count"] >= 2 and sum(c["size"] for c in communities["communities"]) <= stats["nodes"]
     admin = node(truth.admins[0])
-    around = client.get("/graph/ego", params={"node": admin}).json()
+    around = get("ego", node=admin).json()
     assert around["center"]["key"] == admin and around["edges"]
-    path = client.get("/graph/path", params={"source": admin, "target": "domain:" + truth.domains[2]}).json()
+    path = get("path", source=admin, target="domain:" + truth.domains[2]).json()
     assert path["found"] and path["nodes"][0]["key"] == admin
-    net = client.get("/graph/network", params={"kind": ["account", "channel"], "limit": 50}).json()
+    net = client.get(
+        "/api/v1/graph/network", params={"kind": ["account", "channel"], "limit": 50}, headers=headers
+    ).json()
     assert 0 < len(net["nodes"]) <= 50 and {n["kind"] for n in net["nodes"]} <= {"account", "channel"}
-    detail = client.get(f"/graph/nodes/{net['nodes'][0]['id']}").json()
+    detail = get(f"nodes/{net['nodes'][0]['id']}").json()
     assert detail["edges"] and detail["items"]
-    export = client.get("/graph/export", params={"format": "graphml"})
-    assert export.status_code == 200
+    # Accounts stay pseudonymised in everything the API returns.
+    assert "admin0" not in json.dumps([ranked, around, path, net, detail])
+
+    export = get("export", format="graphml")
+    assert export.status_code == 200 and export.headers["content-type"].startswith("application/graphml")
     g = nx.read_graphml(io.BytesIO(export.content))
     assert g.number_of_nodes() == stats["nodes"] and g.number_of_edges() == stats["edges"]
+    logged = [e for e in entries(store, 50, 0) if e.action == "graph.export"]
+    assert logged and logged[0].actor == "ana" and logged[0].details["edges"] == stats["edges"]
 
 
-def test_router_rejects_bad_requests(store: Store, home: Path) -> None:
-    with serve(make_app(store)) as base, httpx.Client(base_url=base, timeout=60) as client:
-        _check_rejections(client)
+def test_graph_api_rejects_bad_requests(api: tuple[httpx.Client, Store, Truth]) -> None:
+    client, _, _ = api
+    headers = bearer(client, "otto")  # an auditor may look, as with cases
 
+    def status(path: str, **params: object) -> int:
+        return client.get(f"/api/v1/graph/{path}", params=params, headers=headers).status_code  # type: ignore[arg-type]
 
-def _check_rejections(client: httpx.Client) -> None:
-    assert client.get("/graph/lineage", params={"outlet": "nobody"}).status_code == 404
-    assert client.get("/graph/ego", params={"node": "domain:none.example"}).status_code == 404
-    assert client.get("/graph/ego", params={"node": "x", "radius": 9}).status_code == 422
-    assert client.get("/graph/communities", params={"method": "magic"}).status_code == 422
-    assert client.get("/graph/export", params={"format": "pdf"}).status_code == 422
-    assert client.get("/graph/network", params={"since": "not a date"}).status_code == 422
-    assert client.get("/graph/nodes/99999999").status_code == 404
-    assert client.get("/graph/assets/..%2F..%2Fconfig.py").status_code == 404
-    assert client.get("/graph/actors", params={"outlet": "x" * 5000}).status_code == 422
+    assert status("stats") == 200
+    assert status("lineage", outlet="nobody") == 404
+    assert status("ego", node="domain:none.example") == 404
+    assert status("ego", node="x", radius=9) == 422
+    assert status("communities", method="magic") == 422
+    assert status("export", format="pdf") == 422
+    assert status("network", since="not a date") == 422
+    assert status("nodes/99999999") == 404
+    assert status(f"nodes/{2**63}") == 422  # beyond any id the store can hold
+    assert status("actors", outlet="x" * 5000) == 422
+    body = client.get("/api/v1/graph/lineage", params={"outlet": "nobody"}, headers=headers).json()
+    assert body["error"] == "not found" and "nobody" in body["reason"]
 
 
 @pytest.fixture
-def served(config: Config, home: Path) -> Iterator[tuple[str, Truth]]:
+def served(config: Config) -> Iterator[tuple[str, Truth]]:
     store = Store.open(config)
-    truth = build(store, home)
+    make_users(store)
+    truth = build(store)
+    record_takedown(store, truth)
     try:
-        with serve(make_app(store)) as base:
-            yield base, truth
+        with serve_in_thread(create_app(config, store)) as url:
+            yield url, truth
     finally:
         store.close()
 
 
+def redraw(page: Any) -> None:
+    """Press Draw and wait until the page has drawn again."""
+    from playwright.sync_api import expect
+
+    before = int(page.locator("body").get_attribute("data-draws") or 0)
+    page.click("#filters button[type=submit]")
+    expect(page.locator("body")).to_have_attribute("data-draws", str(before + 1), timeout=15_000)
+
+
 @pytest.mark.browser
-def test_network_view_draws_filters_and_shows_a_node(served: tuple[str, Truth]) -> None:
-    from playwright.sync_api import sync_playwright
+def test_network_view_draws_filters_and_shows_a_node(served: tuple[str, Truth], tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
 
     base, truth = served
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
-            page.goto(base + "/graph/view")
-            page.wait_for_function("Number(document.body.dataset.nodes || 0) > 0", timeout=30_000)
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(base + "/graph")
+            page.wait_for_url(base + "/login")  # not logged in: to the log-in page
+            page.fill("input[name=username]", "ana")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("form.login button[type=submit]")
+            page.wait_for_url(base + "/")
+            page.click("header.top nav a:has-text('Network')")
+            page.wait_for_url(base + "/graph")
+            body = page.locator("body")
+            expect(body).to_have_attribute("data-nodes", re.compile(r"^[1-9]\d*$"), timeout=30_000)
             assert page.locator("#network canvas").count() == 1
             drawn = int(page.evaluate("document.body.dataset.nodes"))
             assert page.locator("#node-list tbody tr").count() == drawn
-            # Filter: only outlets.
+            # Filter by node type: only outlets.
             for box in page.locator("#kinds input").all():
                 box.set_checked(box.get_attribute("value") == "outlet")
-            page.click("#filters button[type=submit]")
-            page.wait_for_function("document.body.dataset.nodes === '3'", timeout=15_000)
+            redraw(page)
+            expect(body).to_have_attribute("data-nodes", "3")
             kinds = page.locator("#node-list tbody tr td:first-child").all_inner_texts()
             assert kinds == ["outlet"] * 3
             # Click a row: the node's edges and items appear.
             page.locator("#node-list tbody tr").first.click()
             page.wait_for_selector("#node-items li", timeout=15_000)
             assert page.locator("#node-edges li").count() > 0
-            # The outlet timeline lists the domains in order.
+            # Filter by time window: a window before any item draws nothing.
+            page.fill("#since", "2000-01-01")
+            page.fill("#until", "2000-01-31")
+            redraw(page)
+            expect(body).to_have_attribute("data-nodes", "0")
+            page.fill("#since", "")
+            page.fill("#until", "")
+            # Filter by community: every row drawn is in the chosen community.
+            for box in page.locator("#kinds input").all():
+                box.set_checked(True)
+            options = page.locator("#community option").evaluate_all("os => os.map(o => o.value)")
+            assert len(options) >= 3  # "all" and two communities or more
+            page.select_option("#community", options[1])
+            redraw(page)
+            column = page.locator("#node-list tbody tr td:nth-child(3)")
+            expect(column.first).to_be_visible()
+            assert set(column.all_inner_texts()) == {options[1]}
+            # Click a node on the canvas: its details come up.
+            expect(body).to_have_attribute("data-stable", "1", timeout=30_000)
+            first = int(page.locator("#node-list tbody tr").first.get_attribute("data-id") or 0)
+            spot = page.evaluate(
+                """id => { const n = window.vigilGraph.network;
+                           const at = n.canvasToDOM(n.getPositions([id])[id]);
+                           return { x: at.x, y: at.y, id: n.getNodeAt(at) }; }""",
+                first,
+            )
+            box = page.locator("#network canvas").bounding_box()
+            assert box is not None and spot["id"] is not None
+            label = page.locator(f"#node-list tbody tr[data-id='{spot['id']}'] td:nth-child(2)").inner_text()
+            page.mouse.click(box["x"] + spot["x"], box["y"] + spot["y"])
+            expect(page.locator("#details h2")).to_have_text(re.compile(": " + re.escape(label) + "$"))
+            # The outlet timeline lists the domains in order, with the takedown on the first.
             page.select_option("#outlet", truth.outlet)
             page.wait_for_selector("#timeline li", timeout=15_000)
             assert (
                 page.locator("#timeline li").evaluate_all("els => els.map(e => e.dataset.domain)")
                 == truth.domains
             )
+            assert page.locator("#timeline li.removed").count() == 1
+            assert "removed" in page.locator("#timeline li").first.inner_text()
+            page.screenshot(path=str(tmp_path / "graph.png"), full_page=True)
+            assert not errors
         finally:
             browser.close()

@@ -56,3 +56,44 @@ def test_graph_commands(tmp_path: Path, home: Path, store: Store, database_url: 
     assert run(["graph", "ego", "domain:none.example"], home, database_url).returncode == 2
     assert run(["graph", "ego", "--since", "yesterday", "x"], home, database_url).returncode == 2
     assert run(["graph", "outlet", "add", "X", "--channel", "nocolon"], home, database_url).returncode == 2
+
+
+def test_scan_graphs_items_as_they_arrive(
+    tmp_path: Path, home: Path, store: Store, database_url: str
+) -> None:
+    """``vigil scan`` runs the pipeline's graph hook: the graph holds the items with no catch-up."""
+    first = tmp_path / "first.jsonl"
+    records = [
+        {
+            "id": f"p{n}",
+            "text": f"placeholder {n}",
+            "account": f"user{n % 3}",
+            "channel": "chan_a",
+            "published": f"2024-05-0{1 + n % 5}T10:00:00+00:00",
+            "links": [f"https://site{n % 2}.example/x"],
+            "outlet": "Outlet Placeholder",
+        }
+        for n in range(12)
+    ]
+    first.write_text("\n".join(json.dumps(r) for r in records) + "\n", "utf-8")
+    scanned = run(["scan", "--json", str(first)], home, database_url)
+    assert scanned.returncode == 0, scanned.stderr
+    assert json.loads(scanned.stdout)["new_items"] == 12
+    done = run(["graph", "stats", "--no-update"], home, database_url)
+    assert done.returncode == 0, done.stderr
+    stats = json.loads(done.stdout)
+    assert stats["items_graphed"] == 12 and stats["items_pending"] == 0
+    assert stats["nodes_by_kind"] == {"account": 3, "channel": 1, "domain": 2, "outlet": 1}
+    # 3 accounts x 2 sites: every pair occurs (n % 3, n % 2 over 12 items)
+    assert stats["edges_by_kind"] == {"links-to": 6, "mirrors": 1, "posted": 3}
+
+    second = tmp_path / "second.jsonl"
+    second.write_text(
+        json.dumps({"id": "q1", "text": "placeholder", "account": "user9", "channel": "chan_b"}) + "\n",
+        "utf-8",
+    )
+    assert run(["scan", str(second)], home, database_url).returncode == 0
+    after = json.loads(run(["graph", "stats", "--no-update"], home, database_url).stdout)
+    assert after["items_graphed"] == 13 and after["version"] > stats["version"]
+    assert after["nodes_by_kind"]["account"] == 4 and after["nodes_by_kind"]["channel"] == 2
+    assert "user9" not in json.dumps(run(["graph", "export", "--format", "json"], home, database_url).stdout)

@@ -7,22 +7,26 @@ computed here with the store's own guard. One test runs with ``[privacy] pseudon
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from vigil.config import Config
 from vigil.core.model import Account, Item, Media, make_item_id
+from vigil.core.pipeline import Pipeline
 from vigil.graph.extract import ExtractContext, extract
 from vigil.graph.merge import EVIDENCE_CAP
-from vigil.graph.outlets import register_outlet
+from vigil.graph.outlets import record_succession, register_outlet
 from vigil.graph.paths import ego, shortest_path
 from vigil.graph.pseudonym import Pseudonymiser
+from vigil.graph.state import count_rows
 from vigil.graph.stats import stats
-from vigil.graph.tables import graph_edges, graph_nodes
+from vigil.graph.tables import graph_edges, graph_items, graph_nodes, graph_state
 from vigil.graph.update import catch_up, update_graph
 from vigil.graph.view import GraphView
 from vigil.store import Store
@@ -213,6 +217,53 @@ def test_hook_and_catch_up_agree_on_keys(store: Store) -> None:
         kinds = dict(conn.execute(select(graph_nodes.c.key, graph_nodes.c.kind)).all())
     assert sum(1 for k in kinds.values() if k == "account") == 2
     assert sum(1 for k in kinds.values() if k == "channel") == 1
+
+
+def test_stats_counts_follow_every_write(store: Store) -> None:
+    """``stats`` reads counts kept as rows are added; they must equal the tables after every kind of
+    write, and be rebuilt from the tables when a graph has none yet."""
+    items = sample()
+    store.add_items(items[:2])
+    update_graph(store, items[:2], SECRET)
+    register_outlet(store, "Outlet Alpha", channels=["telegram:newsroom"], domains=["site-one.example"])
+    record_succession(store, "Outlet Alpha", "site-one.example", "site-two.example", T0)
+    store.add_items(items[2:])
+    catch_up(store, SECRET)
+    with store.read() as conn:
+        counted = count_rows(conn)
+    got = stats(store)
+    assert got["nodes_by_kind"] == dict(sorted(counted["nodes"].items()))
+    assert got["edges_by_kind"] == dict(sorted(counted["edges"].items()))
+    assert got["edges_by_kind"]["succeeded-by"] == 2  # the recorded one and meta.replaces
+    with store.write() as conn:
+        conn.execute(graph_state.delete().where(graph_state.c.key == "counts"))
+    assert stats(store) == got
+
+
+def test_the_pipeline_graphs_what_it_stores(store: Store) -> None:
+    """The graph hook is registered (entry point ``vigil.after_store``): a plain Pipeline graphs each batch
+    as it stores it; ``hooks=[]`` leaves it out."""
+    items = sample()
+    Pipeline(store, []).process(items[:2])
+    assert stats(store)["items_graphed"] == 2 and stats(store)["items_pending"] == 0
+    Pipeline(store, [], hooks=[]).process(items[2:])
+    assert stats(store)["items_graphed"] == 2 and stats(store)["items_pending"] == 2
+
+
+def test_a_failing_graph_update_loses_nothing(config: Config, caplog: pytest.LogCaptureFixture) -> None:
+    store = Store.open(config)
+    try:
+        with store.write() as conn:
+            conn.execute(text("DROP TABLE graph_items"))  # the graph cannot claim items
+        items = sample()
+        with caplog.at_level(logging.ERROR, logger="vigil.graph.update"):
+            result = Pipeline(store, []).process(items)
+        assert result.new_items == len(items)  # stored regardless
+        assert "vigil graph update" in caplog.text
+        graph_items.create(store.engine)
+        assert catch_up(store).items == len(items)
+    finally:
+        store.close()
 
 
 def test_without_pseudonymised_store_the_graph_uses_its_own_pseudonyms(home: Path) -> None:

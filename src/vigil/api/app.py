@@ -35,6 +35,7 @@ FEATURE_ROUTERS: tuple[str, ...] = (
     "vigil.web.privacy",
     "vigil.api.takedown",
     "vigil.api.watch",
+    "vigil.api.graph",
 )
 
 

@@ -1,56 +1,45 @@
-"""The graph over HTTP: the same queries as ``vigil graph``, and the network view's page and assets.
+"""The graph over HTTP: the same queries as ``vigil graph`` under ``/api/v1/graph``, and the network page
+at ``/graph``.
 
-Self-contained: ``router`` (JSON under ``/graph``) and ``ui_router`` (``/graph/view`` and its scripts)
-need only ``request.app.state.store`` (a ``Store``); the app factory mounts them behind its auth with
-``app.include_router(router, dependencies=[...])``. A ``GraphView`` is kept on ``app.state.graph_view``
-so the loaded graph is reused until the graph changes.
+Both need a logged-in user whose role may view cases (a bearer token or the UI's session cookie), as
+the rest of the API does. The loaded graph is kept on ``app.state.graph_view`` (one per app) and reused
+until the graph changes. Exports are recorded in the audit log under the caller's name.
 """
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
+from vigil.api.auth import Principal, optional_principal, require
+from vigil.api.context import AppContext, get_ctx
+from vigil.api.errors import ApiError
 from vigil.errors import UsageError
 from vigil.graph.view import GraphView
-from vigil.store import Store
+from vigil.web.pages import _forbidden, _login_redirect, _page
+from vigil.workflow.roles import Permission, can
 
-WEB = Path(__file__).resolve().parents[1] / "web"
-ASSETS = {
-    "graph.js": (WEB / "static" / "graph.js", "text/javascript"),
-    "graph.css": (WEB / "static" / "graph.css", "text/css"),
-    "vis-network.min.js": (
-        WEB / "static" / "vendor" / "vis-network" / "vis-network.min.js",
-        "text/javascript",
-    ),
-}
 EXPORT_TYPES = {
     "gexf": "application/gexf+xml",
     "graphml": "application/graphml+xml",
     "json": "application/json",
 }
+PAGE = "/graph"
+NAV = [("Network", PAGE)]
 
-router = APIRouter(prefix="/graph", tags=["graph"])
-ui_router = APIRouter(prefix="/graph", tags=["graph-ui"])
-
-
-def _store(request: Request) -> Store:
-    store = getattr(request.app.state, "store", None)
-    if store is None:
-        raise HTTPException(503, "no store configured")
-    return store  # type: ignore[no-any-return,unused-ignore]
+viewer = require(Permission.VIEW_CASES)
+api = APIRouter(prefix="/api/v1/graph", tags=["graph"], dependencies=[Depends(viewer)])
+pages = APIRouter(include_in_schema=False)
 
 
-def _view(request: Request) -> GraphView:
+def _view(request: Request, ctx: AppContext) -> GraphView:
     view = getattr(request.app.state, "graph_view", None)
-    if view is None:
-        view = request.app.state.graph_view = GraphView(_store(request))
+    if view is None or view.store is not ctx.store:
+        view = request.app.state.graph_view = GraphView(ctx.store)
     return view  # type: ignore[no-any-return,unused-ignore]
 
 
@@ -59,65 +48,69 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         return jsonable_encoder(fn(*args, **kwargs))
     except UsageError as exc:
         status = 404 if str(exc).startswith("no ") else 400
-        raise HTTPException(status, str(exc)) from exc
+        raise ApiError(status, str(exc)) from exc
 
 
+Ctx = Annotated[AppContext, Depends(get_ctx)]
 Top = Annotated[int, Query(ge=1, le=1000)]
 
 
-@router.get("/stats")
-def stats(request: Request) -> Any:
+@api.get("/stats")
+def stats(ctx: Ctx) -> Any:
+    """Nodes and edges by kind, items graphed and waiting, the graph version."""
     from vigil.graph.stats import stats as compute
 
-    return _call(compute, _store(request))
+    return _call(compute, ctx.store)
 
 
-@router.get("/outlets")
-def outlets(request: Request) -> Any:
+@api.get("/outlets")
+def outlets(ctx: Ctx) -> Any:
     from vigil.graph.outlets import list_outlets
 
-    return _call(list_outlets, _store(request))
+    return _call(list_outlets, ctx.store)
 
 
-@router.get("/actors")
+@api.get("/actors")
 def actors(
-    request: Request, outlet: Annotated[str | None, Query(max_length=200)] = None, top: Top = 20
+    request: Request, ctx: Ctx, outlet: Annotated[str | None, Query(max_length=200)] = None, top: Top = 20
 ) -> Any:
+    """Likely administrators of an outlet (``outlet=``), or key actors of the whole graph."""
     if outlet:
         from vigil.graph.admins import administrators
 
-        return _call(administrators, _store(request), outlet, top)
+        return _call(administrators, ctx.store, outlet, top)
     from vigil.graph.centrality import key_actors
 
-    return _call(key_actors, _view(request), top)
+    return _call(key_actors, _view(request, ctx), top)
 
 
-@router.get("/spreaders")
-def spreaders(request: Request, top: Top = 20) -> Any:
+@api.get("/spreaders")
+def spreaders(ctx: Ctx, top: Top = 20) -> Any:
     from vigil.graph.spreaders import spreaders as compute
 
-    return _call(compute, _store(request), top)
+    return _call(compute, ctx.store, top)
 
 
-@router.get("/lineage")
-def lineage(request: Request, outlet: Annotated[str, Query(min_length=1, max_length=200)]) -> Any:
+@api.get("/lineage")
+def lineage(ctx: Ctx, outlet: Annotated[str, Query(min_length=1, max_length=200)]) -> Any:
+    """The outlet's domains in succession order, with the takedowns seen on each."""
     from vigil.graph.lineage import lineage as compute
 
-    return _call(compute, _store(request), outlet)
+    return _call(compute, ctx.store, outlet)
 
 
-@router.get("/communities")
+@api.get("/communities")
 def communities(
-    request: Request, method: Annotated[str, Query(pattern="^(leiden|louvain)$")] = "leiden"
+    request: Request, ctx: Ctx, method: Annotated[str, Query(pattern="^(leiden|louvain)$")] = "leiden"
 ) -> Any:
     from vigil.graph.communities import communities as compute
 
-    return _call(compute, _view(request), method)
+    return _call(compute, _view(request, ctx), method)
 
 
-@router.get("/ego")
+@api.get("/ego")
 def ego(
-    request: Request,
+    ctx: Ctx,
     node: Annotated[str, Query(min_length=1, max_length=700)],
     radius: Annotated[int, Query(ge=1, le=3)] = 1,
     limit: Annotated[int, Query(ge=1, le=5000)] = 300,
@@ -126,78 +119,77 @@ def ego(
 ) -> Any:
     from vigil.graph.paths import ego as compute
 
-    return _call(compute, _store(request), node, radius, limit, since=since, until=until)
+    return _call(compute, ctx.store, node, radius, limit, since=since, until=until)
 
 
-@router.get("/path")
+@api.get("/path")
 def path(
     request: Request,
+    ctx: Ctx,
     source: Annotated[str, Query(min_length=1, max_length=700)],
     target: Annotated[str, Query(min_length=1, max_length=700)],
 ) -> Any:
     from vigil.graph.paths import shortest_path
 
-    return _call(shortest_path, _view(request), source, target)
+    return _call(shortest_path, _view(request, ctx), source, target)
 
 
-@router.get("/network")
+@api.get("/network")
 def network(
     request: Request,
+    ctx: Ctx,
     kind: Annotated[list[str] | None, Query(max_length=32)] = None,
     community: Annotated[int | None, Query(ge=0)] = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=2000)] = 300,
 ) -> Any:
+    """What the network page draws: the best-connected nodes for the filters and the edges among them."""
     from vigil.graph.network import network as compute
 
-    return _call(compute, _view(request), tuple(kind or ()), community, since, until, limit)
+    return _call(compute, _view(request, ctx), tuple(kind or ()), community, since, until, limit)
 
 
-@router.get("/nodes/{node_id}")
-def node(request: Request, node_id: int) -> Any:
+@api.get("/nodes/{node_id}")
+def node(request: Request, ctx: Ctx, node_id: Annotated[int, Path(ge=1, le=2**62)]) -> Any:
+    """A node, its strongest edges with evidence, the items behind them and their cases."""
     from vigil.graph.network import node_detail
 
-    return _call(node_detail, _view(request), node_id)
+    return _call(node_detail, _view(request, ctx), node_id)
 
 
-@router.get("/export")
+@api.get("/export")
 def export(
-    request: Request, fmt: Annotated[str, Query(alias="format", pattern="^(gexf|graphml|json)$")] = "gexf"
-) -> Any:
-    from vigil.graph.export import to_networkx, write_export
+    ctx: Ctx,
+    who: Annotated[Principal, Depends(viewer)],
+    fmt: Annotated[str, Query(alias="format", pattern="^(gexf|graphml|json)$")] = "gexf",
+) -> Response:
+    """The whole graph for Gephi and other tools, streamed; the export goes on the audit record."""
+    from vigil.graph.export import count, stream_export
     from vigil.workflow.audit import append
 
-    store = _store(request)
-    g = to_networkx(store)
-    buf = io.BytesIO()
-    write_export(g, fmt, buf)
-    user = getattr(request.state, "user", None) or "api"
-    append(
-        store,
-        str(user),
-        "graph.export",
-        "graph",
-        fmt,
-        {"nodes": g.number_of_nodes(), "edges": g.number_of_edges()},
-    )
-    return Response(
-        buf.getvalue(),
+    nodes, edges = count(ctx.store)
+    append(ctx.store, who.name, "graph.export", "graph", fmt, {"nodes": nodes, "edges": edges, "via": "api"})
+    return StreamingResponse(
+        stream_export(ctx.store, fmt),
         media_type=EXPORT_TYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="vigil-graph.{fmt}"'},
     )
 
 
-@ui_router.get("/view", response_class=HTMLResponse)
-def view_page(request: Request) -> HTMLResponse:
-    html = (WEB / "templates" / "graph.html").read_text("utf-8")
-    base = str(request.app.url_path_for("stats")).rsplit("/stats", 1)[0]
-    return HTMLResponse(html.replace("{{ graph_api }}", base))
+@pages.get(PAGE, response_class=HTMLResponse)
+def network_page(
+    request: Request, ctx: Ctx, who: Annotated[Principal | None, Depends(optional_principal)]
+) -> Response:
+    """The network view: an interactive graph (vis-network, served from /static), filters, a node's items
+    and cases, and an outlet's timeline of domains and takedowns."""
+    if who is None:
+        return _login_redirect()
+    if not can(who.role, Permission.VIEW_CASES):
+        return _forbidden(request, ctx, who, f"role {who.role!r} may not view the network")
+    return _page(request, ctx, who, "graph.html", graph_api=api.prefix)
 
 
-@ui_router.get("/assets/{name}")
-def asset(name: str) -> FileResponse:
-    if name not in ASSETS:
-        raise HTTPException(404, "no such asset")
-    file, media_type = ASSETS[name]
-    return FileResponse(file, media_type=media_type)
+router = APIRouter()
+router.include_router(api)
+router.include_router(pages)

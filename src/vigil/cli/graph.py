@@ -224,12 +224,11 @@ def export(
     edge_kind: Annotated[list[str] | None, typer.Option(help="Only these edge kinds.")] = None,
     no_update: NoUpdate = False,
 ) -> None:
-    """Export the graph for Gephi and other tools. The export is recorded in the audit log."""
-    from vigil.graph.export import FORMATS, export_file, to_networkx, write_export
+    """Export the graph for Gephi and other tools (streamed). The export is recorded in the audit log."""
+    from vigil.graph.export import check_format, export_file, write_export
     from vigil.workflow.audit import append
 
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown export format {fmt!r}; one of {', '.join(FORMATS)}")
+    check_format(fmt)
     filters = {"node_kinds": tuple(node_kind or ()), "edge_kinds": tuple(edge_kind or ())}
     config = load_config()
     with open_store(config) as store:
@@ -238,10 +237,8 @@ def export(
             summary = export_file(store, fmt, out, **filters)
             err.print(f"wrote {summary['nodes']} nodes, {summary['edges']} edges to {out}")
         else:
-            g = to_networkx(store, **filters)
-            write_export(g, fmt, sys.stdout.buffer)
+            summary = {**write_export(store, fmt, sys.stdout.buffer, **filters), "path": "-"}
             sys.stdout.buffer.flush()
-            summary = {"format": fmt, "path": "-", "nodes": g.number_of_nodes(), "edges": g.number_of_edges()}
         append(store, f"cli:{getpass.getuser()}", "graph.export", "graph", fmt, summary)
     if out is not None:
         print_json(summary)

@@ -29,13 +29,26 @@ class BatchProcessor(Protocol):
 
 # Called with the new items of a batch once they, their signals and cases are stored (e.g. the graph).
 AfterStore = Callable[[Sequence[Item]], object]
+HOOKS_GROUP = "vigil.after_store"
+
+
+def registered_hooks(store: Store) -> list[AfterStore]:
+    """The hooks installed packages register under ``vigil.after_store``: each entry point is a factory
+    called with the store, returning the hook (or None to stay out)."""
+    from vigil.core.registry import plugins
+
+    made = (factory(store) for _, factory in sorted(plugins(HOOKS_GROUP).items()))
+    return [hook for hook in made if hook is not None]
 
 
 class Pipeline:
-    def __init__(self, store: Store, detectors: Sequence[Detector], hooks: Sequence[AfterStore] = ()) -> None:
+    def __init__(
+        self, store: Store, detectors: Sequence[Detector], hooks: Sequence[AfterStore] | None = None
+    ) -> None:
+        """``hooks`` run after each batch is stored: the registered ones by default, ``[]`` for none."""
         self.store = store
         self.detectors = list(detectors)
-        self.hooks = list(hooks)
+        self.hooks = registered_hooks(store) if hooks is None else list(hooks)
 
     def detect(self, batch: Sequence[Item]) -> list[Signal]:
         found: list[Signal] = []

@@ -1,16 +1,19 @@
-"""Communities: Leiden (leidenalg on igraph, modularity) on the undirected, count-weighted graph;
-NetworkX's Louvain on request for small graphs. Membership is cached per graph version."""
+"""Communities: Leiden (igraph's, modularity) on the undirected, count-weighted graph; NetworkX's Louvain
+on request for small graphs. Membership is cached per graph version; when the graph has grown, Leiden
+starts from the last membership (new nodes alone), so a recomputation refines rather than restarts."""
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from typing import Any
 
-import leidenalg
+import igraph as ig
 import networkx as nx
+import numpy as np
 
 from vigil.errors import UsageError
-from vigil.graph.state import cached
+from vigil.graph.state import warm_cached
 from vigil.graph.view import GraphView, node_rows
 
 LOUVAIN_MAX_NODES = 20_000
@@ -19,10 +22,10 @@ LOUVAIN_MAX_NODES = 20_000
 def membership(view: GraphView, method: str = "leiden") -> dict[str, Any]:
     if method not in {"leiden", "louvain"}:
         raise UsageError("method must be leiden or louvain")
-    return cached(view.store, f"communities:{method}", lambda: _compute(view, method))
+    return warm_cached(view.store, f"communities:{method}", lambda before: _compute(view, method, before))
 
 
-def _compute(view: GraphView, method: str) -> dict[str, Any]:
+def _compute(view: GraphView, method: str, before: dict[str, Any] | None = None) -> dict[str, Any]:
     g = view.whole().graph.as_undirected(mode="collapse", combine_edges={"weight": "sum"})
     if g.vcount() == 0:
         return {"db_ids": [], "membership": [], "quality": 0.0}
@@ -39,12 +42,31 @@ def _compute(view: GraphView, method: str) -> dict[str, Any]:
                 member[v] = c
         quality = float(nx.community.modularity(nxg, parts, weight="weight"))
     else:
-        part = leidenalg.find_partition(g, leidenalg.ModularityVertexPartition, weights="weight", seed=7)
-        sizes = Counter(part.membership)
-        relabel = {c: i for i, (c, _) in enumerate(sizes.most_common())}
-        member = [relabel[c] for c in part.membership]
-        quality = float(part.modularity)
+        member, quality = _leiden(g, before)
     return {"db_ids": list(g.vs["db_id"]), "membership": member, "quality": quality}
+
+
+def _leiden(g: ig.Graph, before: dict[str, Any] | None) -> tuple[list[int], float]:
+    start = None
+    if before and before.get("db_ids"):
+        known = dict(zip(before["db_ids"], before["membership"], strict=True))
+        fresh = iter(range(max(before["membership"], default=-1) + 1, 1 << 62))
+        labels = [known[i] if i in known else next(fresh) for i in g.vs["db_id"]]
+        start = np.unique(labels, return_inverse=True)[1].tolist()  # 0..k-1, as igraph wants
+    rng = random.Random(7)  # the same partition for the same graph
+    ig.set_random_number_generator(rng)
+    try:
+        found = g.community_leiden(
+            objective_function="modularity", weights="weight", n_iterations=2, initial_membership=start
+        )
+    finally:
+        ig.set_random_number_generator(random)
+    _, inverse, counts = np.unique(np.asarray(found.membership), return_inverse=True, return_counts=True)
+    order = np.argsort(-counts, kind="stable")  # community 0 is the largest
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    member = rank[inverse].tolist()
+    return member, float(g.modularity(member, weights="weight"))
 
 
 def communities(view: GraphView, method: str = "leiden", top: int = 20, members: int = 5) -> dict[str, Any]:
@@ -80,5 +102,10 @@ def communities(view: GraphView, method: str = "leiden", top: int = 20, members:
 
 
 def community_of(view: GraphView, method: str = "leiden") -> dict[int, int]:
-    result = membership(view, method)
-    return dict(zip(result["db_ids"], result["membership"], strict=True))
+    """Node db id -> community (kept on the view for the version it holds)."""
+
+    def compute() -> dict[int, int]:
+        result = membership(view, method)
+        return dict(zip(result["db_ids"], result["membership"], strict=True))
+
+    return view.remember(f"community_of:{method}", compute)

@@ -8,7 +8,8 @@ web page, S = whoever spoke, A if there is one, else V):
 - ``S links-to`` a domain, or a target (file locker, paste site URL) that is ``hosted-by`` its domain;
 - ``S shares-media`` a media node (by SHA-256);
 - attribution to an outlet (``meta.outlet``/``meta.outlets``, an ``outlets`` detector signal, or a
-  registered channel/domain): a channel ``mirrors`` the outlet, a site's domain is ``part-of`` it;
+  registered channel/domain): a site's domain or a registered channel is ``part-of`` it, another channel
+  that publishes its content (not a member forwarding it into a group) ``mirrors`` it;
 - ``meta.mirror_of`` (an outlet name, channel key or URL): V ``mirrors`` it;
 - ``meta.replaces`` (a domain): old ``succeeded-by`` V;
 - ``meta.infra`` (dict or list: domain, ip, asn, asn_name, hoster): ``resolves-to`` and ``hosted-by``;
@@ -55,18 +56,37 @@ class ExtractContext:
 @dataclass(slots=True)
 class Facts:
     nodes: dict[str, NodeFact] = field(default_factory=dict)
-    touched: dict[str, list[datetime | None]] = field(default_factory=dict)  # node key -> item times
+    # node key -> [first seen, last seen, items]: the items that touched it and their time span
+    touched: dict[str, list[Any]] = field(default_factory=dict)
     edges: list[EdgeFact] = field(default_factory=list)
 
     def node(self, fact: NodeFact, at: datetime | None = None, counts: bool = True) -> str:
-        known = self.nodes.get(fact.key)
+        if "\x00" in fact.key or "\x00" in fact.label:
+            # NUL cannot be stored in PostgreSQL text nor looked up through SQLite's json_each.
+            fact = NodeFact(
+                fact.key.replace("\x00", "\ufffd"),
+                fact.kind,
+                fact.label.replace("\x00", "\ufffd"),
+                fact.attrs,
+            )
+        key = fact.key
+        known = self.nodes.get(key)
         if known is None:
-            self.nodes[fact.key] = fact
+            self.nodes[key] = fact
         elif fact.attrs:
             known.attrs.update(fact.attrs)
         if counts:
-            self.touched.setdefault(fact.key, []).append(at)
-        return fact.key
+            span = self.touched.get(key)
+            if span is None:
+                self.touched[key] = [at, at, 1]
+            else:
+                span[2] += 1
+                if at is not None:
+                    if span[0] is None or at < span[0]:
+                        span[0] = at
+                    if span[1] is None or at > span[1]:
+                        span[1] = at
+        return key
 
     def edge(
         self, src: str, dst: str, kind: str, item: Item | None, at: datetime | None, **counters: float
@@ -165,11 +185,16 @@ def _item_facts(item: Item, ctx: ExtractContext, f: Facts) -> None:
             node = f.node(NodeFact(f"media:{m.sha256}", "media", m.sha256[:16], {"kind": m.kind}), at)
             f.edge(speaker, node, "shares-media", item, at)
     if venue:
+        own = {o.casefold() for o in ctx.registered.get(venue, ())} if outlets else set()
         for name in outlets:
             outlet = f.node(outlet_node(name), at)
-            own = {o.casefold() for o in ctx.registered.get(venue, ())}
-            kind = "part-of" if venue.startswith("domain:") or name.casefold() in own else "mirrors"
-            f.edge(venue, outlet, kind, item, at)
+            if venue.startswith("domain:") or name.casefold() in own:
+                f.edge(venue, outlet, "part-of", item, at)
+            elif not (actor and fwd):
+                # The venue publishes the outlet's content itself (a channel post, or an account's original
+                # in it). A member forwarding a release into a group does not make the group a mirror: the
+                # forward is on the member's forwarded-from edge.
+                f.edge(venue, outlet, "mirrors", item, at)
         _site_meta(item, meta, venue, at, f, ctx)
     _infra(item, meta.get("infra"), at, f)
 

@@ -3,23 +3,46 @@
 
 from __future__ import annotations
 
-import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, select, text
+from sqlalchemy import Connection, select
 
+from vigil.graph.bulk import bulk_insert, bulk_update
 from vigil.graph.extract import Facts
 from vigil.graph.facts import EdgeFact
-from vigil.graph.state import among
+from vigil.graph.state import add_counts, among
 from vigil.graph.tables import graph_edges, graph_nodes
 
 if TYPE_CHECKING:
     from vigil.graph.update import UpdateResult
 
 EVIDENCE_CAP = 20  # item ids kept per edge: the first and the latest half each; ``count`` has them all
-CHUNK = 400
+CHUNK = 20_000  # keys per lookup (one parameter each, see ``among``) and rows per insert
+
+
+NODE_COLUMNS = {
+    "key": "text",
+    "kind": "text",
+    "label": "text",
+    "first_seen": "timestamptz",
+    "last_seen": "timestamptz",
+    "item_count": "int",
+    "attrs": "jsonb",
+}
+EDGE_COLUMNS = {
+    "ekey": "text",
+    "src": "int",
+    "dst": "int",
+    "kind": "text",
+    "first_seen": "timestamptz",
+    "last_seen": "timestamptz",
+    "count": "int",
+    "evidence": "jsonb",
+    "attrs": "jsonb",
+}
 
 
 def edge_key(src: int, dst: int, kind: str) -> str:
@@ -37,42 +60,6 @@ def _lo(a: datetime | None, b: datetime | None) -> datetime | None:
 
 def _hi(a: datetime | None, b: datetime | None) -> datetime | None:
     return b if a is None else a if b is None else max(a, b)
-
-
-def bulk_update(conn: Connection, table: Any, rows: list[dict[str, Any]], columns: dict[str, str]) -> None:
-    """Update rows by ``_id``: one ``UPDATE ... FROM unnest(arrays)`` per chunk on PostgreSQL (a round trip
-    per row is what makes a batch slow there), an executemany elsewhere."""
-    if not rows:
-        return
-    if conn.dialect.name != "postgresql":
-        stmt = table.update().where(table.c.id == bindparam("_id"))
-        conn.execute(stmt.values({name: bindparam(name) for name in columns}), rows)
-        return
-    names = list(columns)
-    sets = ", ".join(f'"{n}" = v."{n}"' for n in names)
-    arrays = ", ".join(
-        f"CAST(:{n} AS text[])::jsonb[]" if t == "jsonb" else f"CAST(:{n} AS {t}[])"
-        for n, t in columns.items()
-    )
-    sql = text(
-        f"UPDATE {table.name} AS t SET {sets} FROM unnest(CAST(:_id AS int[]), {arrays}) "
-        f"AS v(_id, {', '.join(chr(34) + n + chr(34) for n in names)}) WHERE t.id = v._id"
-    )
-    for start in range(0, len(rows), 5000):
-        part = rows[start : start + 5000]
-        params: dict[str, Any] = {"_id": [r["_id"] for r in part]}
-        for n, t in columns.items():
-            if t == "jsonb":
-                params[n] = [json.dumps(r[n], ensure_ascii=False) for r in part]
-            elif t == "timestamptz":
-                params[n] = [_aware(r[n]) for r in part]
-            else:
-                params[n] = [r[n] for r in part]
-        conn.execute(sql, params)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def cap_evidence(ids: list[str]) -> list[str]:
@@ -102,17 +89,18 @@ def write_nodes(conn: Connection, facts: Facts, result: UpdateResult) -> dict[st
     ids: dict[str, int] = {}
     known: dict[str, Any] = {}
     for part in _chunks(keys):
-        for found in conn.execute(
-            select(graph_nodes).where(among(conn, graph_nodes.c.key, list(part)))
+        c = graph_nodes.c
+        for row in conn.execute(
+            select(c.id, c.key, c.first_seen, c.last_seen, c.item_count, c.attrs).where(
+                among(conn, c.key, list(part))
+            )
         ).mappings():
-            known[found["key"]] = found
+            known[row["key"]] = row
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for key in keys:
         fact = facts.nodes[key]
-        times = [t for t in facts.touched.get(key, []) if t is not None]
-        first, last = (min(times), max(times)) if times else (None, None)
-        n = len(facts.touched.get(key, []))
+        first, last, n = facts.touched.get(key) or (None, None, 0)
         old = known.get(key)
         if old is None:
             inserts.append(
@@ -140,11 +128,13 @@ def write_nodes(conn: Connection, facts: Facts, result: UpdateResult) -> dict[st
                     }
                 )
     if inserts:
-        stmt = graph_nodes.insert().returning(graph_nodes.c.id, graph_nodes.c.key)
-        for part in _chunks(inserts):
-            for node_id, key in conn.execute(stmt, list(part)):
-                ids[key] = node_id
+        bulk_insert(conn, graph_nodes, inserts, NODE_COLUMNS)
+        c = graph_nodes.c
+        for part in _chunks([r["key"] for r in inserts]):
+            found = conn.execute(select(c.key, c.id).where(among(conn, c.key, list(part))))
+            ids.update((key, node_id) for key, node_id in found)  # a Result has keys(): not a mapping
         result.nodes_added += len(inserts)
+        add_counts(conn, dict(Counter(r["kind"] for r in inserts)), {})
     bulk_update(
         conn,
         graph_nodes,
@@ -154,21 +144,47 @@ def write_nodes(conn: Connection, facts: Facts, result: UpdateResult) -> dict[st
     return ids
 
 
-def _group(edges: list[EdgeFact], ids: dict[str, int]) -> dict[tuple[int, int, str], dict[str, Any]]:
-    merged: dict[tuple[int, int, str], dict[str, Any]] = {}
+def _group(edges: list[EdgeFact], ids: dict[str, int]) -> dict[tuple[int, int, str], list[Any]]:
+    """The batch's edge facts merged per (src, dst, kind): [first, last, count, evidence, attrs]."""
+    merged: dict[tuple[int, int, str], list[Any]] = {}
+    cap = 4 * EVIDENCE_CAP
     for e in edges:
         key = (ids[e.src], ids[e.dst], e.kind)
+        at = e.at
         g = merged.get(key)
         if g is None:
-            g = merged[key] = {"first": None, "last": None, "count": 0, "evidence": [], "attrs": {}}
-        g["first"], g["last"] = _lo(g["first"], e.at), _hi(g["last"], e.at)
-        g["count"] += 1
-        if e.item_id:
-            g["evidence"].append(e.item_id)
-            if len(g["evidence"]) > 4 * EVIDENCE_CAP:
-                g["evidence"] = cap_evidence(g["evidence"])
-        g["attrs"] = add_counters(g["attrs"], {**e.counters, **e.attrs})
+            g = merged[key] = [at, at, 1, [e.item_id] if e.item_id else [], {}]
+        else:
+            if at is not None:
+                if g[0] is None or at < g[0]:
+                    g[0] = at
+                if g[1] is None or at > g[1]:
+                    g[1] = at
+            g[2] += 1
+            if e.item_id:
+                g[3].append(e.item_id)
+                if len(g[3]) > cap:
+                    g[3] = cap_evidence(g[3])
+        if e.counters:
+            _fold(g[4], e.counters)
+        if e.attrs:
+            _fold(g[4], e.attrs)
     return merged
+
+
+def _fold(into: dict[str, Any], counters: dict[str, Any]) -> None:
+    """``add_counters`` in place, for one batch's own accumulator (nested dicts are the batch's own)."""
+    for key, value in counters.items():
+        if isinstance(value, dict):
+            sub = into.get(key)
+            if not isinstance(sub, dict):
+                sub = into[key] = {}
+            for k, v in value.items():
+                sub[k] = sub.get(k, 0) + v
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            into[key] = into.get(key, 0) + value
+        else:
+            into[key] = value
 
 
 def write_facts(conn: Connection, facts: Facts, result: UpdateResult) -> list[tuple[int, int, str]]:
@@ -180,12 +196,13 @@ def write_facts(conn: Connection, facts: Facts, result: UpdateResult) -> list[tu
     c = graph_edges.c
     for part in _chunks(triples):
         keys = [edge_key(*t) for t in part]
-        for found in conn.execute(select(graph_edges).where(among(conn, c.ekey, keys))).mappings():
+        query = select(c.id, c.src, c.dst, c.kind, c.first_seen, c.last_seen, c.count, c.evidence, c.attrs)
+        for found in conn.execute(query.where(among(conn, c.ekey, keys))).mappings():
             known[(found["src"], found["dst"], found["kind"])] = found
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for triple in triples:
-        g = merged[triple]
+        first, last, n, evidence, attrs = merged[triple]
         old = known.get(triple)
         if old is None:
             inserts.append(
@@ -194,27 +211,25 @@ def write_facts(conn: Connection, facts: Facts, result: UpdateResult) -> list[tu
                     "src": triple[0],
                     "dst": triple[1],
                     "kind": triple[2],
-                    "first_seen": g["first"],
-                    "last_seen": g["last"],
-                    "count": g["count"],
-                    "evidence": cap_evidence(g["evidence"]),
-                    "attrs": g["attrs"],
+                    "first_seen": first,
+                    "last_seen": last,
+                    "count": n,
+                    "evidence": cap_evidence(evidence),
+                    "attrs": attrs,
                 }
             )
         else:
             updates.append(
                 {
                     "_id": old["id"],
-                    "first_seen": _lo(old["first_seen"], g["first"]),
-                    "last_seen": _hi(old["last_seen"], g["last"]),
-                    "count": old["count"] + g["count"],
-                    "evidence": cap_evidence(list(old["evidence"] or []) + g["evidence"]),
-                    "attrs": add_counters(old["attrs"] or {}, g["attrs"]),
+                    "first_seen": _lo(old["first_seen"], first),
+                    "last_seen": _hi(old["last_seen"], last),
+                    "count": old["count"] + n,
+                    "evidence": cap_evidence(list(old["evidence"] or []) + evidence),
+                    "attrs": add_counters(old["attrs"] or {}, attrs) if attrs else (old["attrs"] or {}),
                 }
             )
-    for part in _chunks(inserts):
-        # RETURNING makes SQLAlchemy batch the rows into multi-row VALUES (insertmanyvalues) on every backend.
-        conn.execute(graph_edges.insert().returning(graph_edges.c.id), list(part)).all()
+    bulk_insert(conn, graph_edges, inserts, EDGE_COLUMNS)
     bulk_update(
         conn,
         graph_edges,
@@ -228,5 +243,7 @@ def write_facts(conn: Connection, facts: Facts, result: UpdateResult) -> list[tu
         },
     )
     result.edges_added += len(inserts)
+    if inserts:
+        add_counts(conn, {}, dict(Counter(r["kind"] for r in inserts)))
     result.edges_updated += len(updates)
     return [(r["src"], r["dst"], r["kind"]) for r in inserts]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, Text, any_, bindparam, func, select, text
 
 from vigil.graph.tables import graph_cache, graph_state
 from vigil.store import Store
@@ -32,6 +33,33 @@ def set_state(conn: Connection, key: str, value: Any) -> None:
         conn.execute(graph_state.insert().values(key=key, value=value))
 
 
+def count_rows(conn: Connection) -> dict[str, dict[str, int]]:
+    """Nodes and edges by kind, counted in the tables."""
+    from vigil.graph.tables import graph_edges, graph_nodes
+
+    return {
+        "nodes": {k: int(n) for k, n in conn.execute(_by_kind(graph_nodes))},
+        "edges": {k: int(n) for k, n in conn.execute(_by_kind(graph_edges))},
+    }
+
+
+def _by_kind(table: Any) -> Any:
+    return select(table.c.kind, func.count()).group_by(table.c.kind)
+
+
+def add_counts(conn: Connection, nodes: dict[str, int], edges: dict[str, int]) -> None:
+    """Keep the counts by kind (``graph_state`` ``counts``) in step with rows just inserted, so ``stats``
+    needs no scan of the tables. Without counts yet (an older graph), count the tables (rows included)."""
+    counts = get_state(conn, "counts")
+    if counts is None:
+        counts = count_rows(conn)
+    else:
+        for part, added in (("nodes", nodes), ("edges", edges)):
+            for kind, n in added.items():
+                counts[part][kind] = counts[part].get(kind, 0) + n
+    set_state(conn, "counts", counts)
+
+
 def version(store: Store) -> int:
     with store.read() as conn:
         return int(get_state(conn, "version", 0))
@@ -45,6 +73,11 @@ def bump_version(conn: Connection) -> int:
 
 def cached(store: Store, name: str, compute: Callable[[], T]) -> T:
     """The result of ``compute`` for the current graph version, computed once per version."""
+    return warm_cached(store, name, lambda _previous: compute())
+
+
+def warm_cached(store: Store, name: str, compute: Callable[[Any], T]) -> T:
+    """Like ``cached``, but ``compute`` gets the result for an earlier version (or None) to start from."""
     current = version(store)
     with store.read() as conn:
         row = conn.execute(
@@ -52,18 +85,19 @@ def cached(store: Store, name: str, compute: Callable[[], T]) -> T:
         ).first()
     if row is not None and row[0] == current:
         return row[1]  # type: ignore[no-any-return,unused-ignore]
-    value = compute()
+    value = compute(row[1] if row is not None else None)
     with store.write() as conn:
         conn.execute(graph_cache.delete().where(graph_cache.c.name == name))
         conn.execute(graph_cache.insert().values(name=name, version=current, value=value))
     return value
 
 
-def among(conn: Connection, column: Any, values: list[Any]) -> Any:
-    """``column IN values``; on PostgreSQL as ``= ANY(array)`` (one parameter, so one cached plan)."""
+def among(conn: Connection, column: Any, values: Sequence[Any]) -> Any:
+    """``column IN values`` with the values as one parameter, however many (one cached plan, no per-value
+    binding): ``= ANY(array)`` on PostgreSQL, ``IN (SELECT value FROM json_each(?))`` on SQLite."""
     if conn.dialect.name == "postgresql":
-        from sqlalchemy import any_, bindparam
         from sqlalchemy.dialects.postgresql import ARRAY
 
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-    return column.in_(values)
+    listed = func.json_each(bindparam(None, json.dumps(list(values)), type_=Text)).table_valued("value")
+    return column.in_(select(listed.c.value))

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from vigil.graph.merge import edge_key
+from vigil.graph.state import add_counts
 from vigil.graph.tables import graph_edges, graph_nodes
 
 
@@ -96,3 +97,4 @@ def add_succession(
             attrs={"inferred": inferred, "outlet_id": outlet_id},
         )
     )
+    add_counts(conn, {}, {"succeeded-by": 1})

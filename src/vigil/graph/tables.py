@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Index, Integer, String, Table
 
-from vigil.store.schema import metadata
+from vigil.store.schema import items, metadata
 from vigil.store.types import JsonType, UTCDateTime
 
 graph_nodes = Table(
@@ -59,3 +59,6 @@ graph_cache = Table(
     Column("version", Integer, nullable=False),
     Column("value", JsonType),
 )
+
+# Replies name the item they answer by its id or its native id: the graph looks both up.
+Index("ix_items_native_id", items.c.native_id)

@@ -1,14 +1,15 @@
 """Loading the graph (or part of it) for analysis: rows from the store, igraph for the algorithms.
 
 A ``GraphView`` holds the whole graph in igraph form for the current graph version and reloads it only
-when the version moves; long-lived processes (the API) keep one, the CLI builds one per command.
+when the version moves; long-lived processes (the API) keep one, the CLI builds one per command. It also
+keeps small derived results (``remember``) for the version it holds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import igraph as ig
 import numpy as np
@@ -21,13 +22,17 @@ from vigil.graph.tables import graph_edges, graph_nodes
 from vigil.store import Store
 
 CHUNK = 500
+T = TypeVar("T")
+_NONE = np.zeros(0, dtype=np.int64)
 
 
 @dataclass(slots=True)
 class Loaded:
     version: int
-    graph: ig.Graph  # directed, one edge per stored edge; vertex attrs: db_id, kind; edge attrs: db_id, kind
+    graph: ig.Graph  # directed, one edge per stored edge; vertex attrs: db_id, kind; edge attrs: kind, weight
     index: dict[int, int]  # node db id -> vertex index
+    edge_ids: np.ndarray = field(default_factory=lambda: _NONE)  # graph edge -> its db id
+    memo: dict[str, Any] = field(default_factory=dict)  # derived results for this version
 
 
 class GraphView:
@@ -41,31 +46,50 @@ class GraphView:
             self._loaded = _load_whole(self.store, current)
         return self._loaded
 
+    def remember(self, name: str, compute: Callable[[], T]) -> T:
+        """``compute()`` once per graph version held."""
+        memo = self.whole().memo
+        if name not in memo:
+            memo[name] = compute()
+        return memo[name]  # type: ignore[no-any-return,unused-ignore]
+
 
 def _load_whole(store: Store, current: int) -> Loaded:
+    """The whole graph, read with the driver's own cursor into arrays (no row objects per edge)."""
     with store.read() as conn:
-        nodes = conn.execute(select(graph_nodes.c.id, graph_nodes.c.kind).order_by(graph_nodes.c.id)).all()
-        edges = conn.execute(
-            select(
-                graph_edges.c.id,
-                graph_edges.c.src,
-                graph_edges.c.dst,
-                graph_edges.c.kind,
-                graph_edges.c.count,
-            )
-        ).all()
+        nodes = _fetch(conn, "SELECT id, kind FROM graph_nodes ORDER BY id")
+        edges = _fetch(conn, "SELECT src, dst, kind, count, id FROM graph_edges ORDER BY id")
     ids = np.fromiter((n[0] for n in nodes), dtype=np.int64, count=len(nodes))
     index = {int(i): v for v, i in enumerate(ids)}
     g = ig.Graph(n=len(nodes), directed=True)
     g.vs["db_id"] = ids.tolist()
     g.vs["kind"] = [n[1] for n in nodes]
-    pairs = [(index[e[1]], index[e[2]]) for e in edges if e[1] in index and e[2] in index]
-    g.add_edges(pairs)
-    kept = [e for e in edges if e[1] in index and e[2] in index]
-    g.es["db_id"] = [e[0] for e in kept]
-    g.es["kind"] = [e[3] for e in kept]
-    g.es["weight"] = [float(e[4] or 1) for e in kept]
+    if edges:
+        src = np.fromiter((e[0] for e in edges), dtype=np.int64, count=len(edges))
+        dst = np.fromiter((e[1] for e in edges), dtype=np.int64, count=len(edges))
+        # Vertex of each node id: node ids are dense enough for a lookup array.
+        where = np.full(int(ids.max(initial=0)) + 2, -1, dtype=np.int64)
+        where[ids] = np.arange(len(ids))
+        s = where[np.clip(src, 0, len(where) - 1)]
+        d = where[np.clip(dst, 0, len(where) - 1)]
+        keep = (s >= 0) & (d >= 0) & (src < len(where)) & (dst < len(where))
+        kept = np.flatnonzero(keep)
+        g.add_edges(list(zip(s[kept].tolist(), d[kept].tolist(), strict=True)))
+        g.es["kind"] = [edges[i][2] for i in kept.tolist()]
+        g.es["weight"] = [float(edges[i][3] or 1) for i in kept.tolist()]
+        edge_ids = np.fromiter((edges[i][4] for i in kept.tolist()), dtype=np.int64, count=len(kept))
+        return Loaded(current, g, index, edge_ids)
     return Loaded(current, g, index)
+
+
+def _fetch(conn: Any, sql: str) -> list[tuple[Any, ...]]:
+    """All rows of a plain query as tuples, straight from the driver."""
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def node_rows(store: Store, ids: Iterable[int]) -> dict[int, dict[str, Any]]:

@@ -1,8 +1,9 @@
 // The network view: draws /graph/network with vis-network (shipped, no CDN), filters by time window,
-// community and node type, shows a node's edges, items and cases, and an outlet's domain timeline.
+// community and node type, shows a node's edges, items and cases, and an outlet's timeline of domains and
+// takedowns. The JSON comes from /api/v1/graph with the page's session cookie.
 (function () {
   "use strict";
-  const api = document.body.dataset.api;
+  const api = document.getElementById("graph-page").dataset.api;
   const KINDS = ["outlet", "channel", "account", "domain", "ip", "asn", "hoster", "media", "target", "tracking", "template"];
   const COLOURS = { outlet: "#d1495b", channel: "#edae49", account: "#00798c", domain: "#30638e", ip: "#8d6a9f",
     asn: "#6a4c93", hoster: "#5c5c5c", media: "#66a182", target: "#f4a259", tracking: "#bc4b51", template: "#8cb369" };
@@ -17,10 +18,16 @@
   }
 
   async function getJSON(path) {
-    const r = await fetch(api + path, { headers: { Accept: "application/json" } });
-    if (!r.ok) throw new Error(path + ": " + r.status);
+    const r = await fetch(api + path, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+    if (!r.ok) {
+      let reason = String(r.status);
+      try { reason = (await r.json()).reason || reason; } catch (e) { /* not JSON */ }
+      throw new Error(reason);
+    }
     return r.json();
   }
+
+  function fail(err) { status.textContent = "error: " + err.message; }
 
   function day(v) { return v ? String(v).slice(0, 10) : "?"; }
 
@@ -33,7 +40,7 @@
       label.append(input, " " + k);
       box.append(label);
     });
-    document.getElementById("filters").addEventListener("submit", (ev) => { ev.preventDefault(); draw(); });
+    document.getElementById("filters").addEventListener("submit", (ev) => { ev.preventDefault(); draw().catch(fail); });
   }
 
   function query() {
@@ -63,12 +70,19 @@
       physics: { stabilization: { iterations: 150 }, barnesHut: { gravitationalConstant: -4000 } },
       interaction: { hover: true },
     });
-    network.on("click", (params) => { if (params.nodes.length) showNode(params.nodes[0]); });
-    network.once("stabilizationIterationsDone", () => network.setOptions({ physics: false }));
+    network.on("click", (params) => { if (params.nodes.length) showNode(params.nodes[0]).catch(fail); });
+    document.body.dataset.stable = "0";
+    network.once("stabilizationIterationsDone", () => {
+      network.setOptions({ physics: false });
+      document.body.dataset.stable = "1";
+    });
+    window.vigilGraph = { network: network };
     fillList(data.nodes);
     document.body.dataset.nodes = String(nodes.length);
     document.body.dataset.edges = String(edges.length);
-    status.textContent = nodes.length + " nodes, " + edges.length + " edges, " + data.communities + " communities";
+    document.body.dataset.draws = String(Number(document.body.dataset.draws || 0) + 1);
+    const more = data.edges_among > edges.length ? " (the strongest of " + data.edges_among + ")" : "";
+    status.textContent = nodes.length + " nodes, " + edges.length + " edges" + more + ", " + data.communities + " communities";
   }
 
   function fillList(nodes) {
@@ -77,8 +91,8 @@
     nodes.forEach((n) => {
       const tr = el("tr", { tabindex: "0", "data-id": n.id });
       [n.kind, n.label, n.community ?? "", n.degree, n.items, day(n.last_seen)].forEach((v) => tr.append(el("td", {}, String(v))));
-      tr.addEventListener("click", () => showNode(n.id));
-      tr.addEventListener("keydown", (ev) => { if (ev.key === "Enter") showNode(n.id); });
+      tr.addEventListener("click", () => showNode(n.id).catch(fail));
+      tr.addEventListener("keydown", (ev) => { if (ev.key === "Enter") showNode(n.id).catch(fail); });
       body.append(tr);
     });
   }
@@ -97,10 +111,14 @@
     box.append(el("h3", {}, "Edges"), edges, el("h3", {}, "Items"));
     const items = el("ul", { id: "node-items" });
     d.items.forEach((i) => {
-      const li = el("li", {}, day(i.published) + " " + (i.url || i.id));
-      if (i.case) li.append(el("strong", {}, " case " + i.case.id + " (" + i.case.state + ")"));
+      const li = el("li", { "data-item": i.id }, day(i.published) + " " + (i.url || i.id) + " ");
+      if (i.case) {
+        const a = el("a", { href: "/cases/" + i.case.id, class: "case" }, "case " + i.case.id + " (" + i.case.state + ")");
+        li.append(a);
+      }
       items.append(li);
     });
+    if (!d.items.length) items.append(el("li", { class: "none" }, "no items on record"));
     box.append(items);
     if (network) network.selectNodes([id]);
   }
@@ -108,19 +126,27 @@
   async function setupOutlets() {
     const select = document.getElementById("outlet");
     (await getJSON("/outlets")).forEach((o) => select.append(el("option", { value: o.outlet }, o.outlet)));
-    select.addEventListener("change", async () => {
-      const list = document.getElementById("timeline");
-      list.replaceChildren();
-      if (!select.value) return;
-      const chain = await getJSON("/lineage?outlet=" + encodeURIComponent(select.value));
-      chain.forEach((s) => {
-        const li = el("li", { "data-domain": s.domain }, s.domain + " ");
-        let when = "seen " + day(s.first_seen) + " – " + day(s.last_seen);
-        if (s.replaces) when += "; replaced " + s.replaces + " on " + day(s.replaced_at);
-        if (s.removed_at) when += "; removed " + day(s.removed_at);
-        li.append(el("span", { class: "when" }, when));
-        list.append(li);
-      });
+    select.addEventListener("change", () => timeline(select.value).catch(fail));
+  }
+
+  async function timeline(outlet) {
+    const list = document.getElementById("timeline");
+    list.replaceChildren();
+    if (!outlet) return;
+    const chain = await getJSON("/lineage?outlet=" + encodeURIComponent(outlet));
+    chain.forEach((s) => {
+      const li = el("li", { "data-domain": s.domain });
+      if (s.removed_at) li.classList.add("removed");
+      li.append(el("span", { class: "domain" }, s.domain));
+      let when = "seen " + day(s.first_seen) + " – " + day(s.last_seen);
+      if (s.replaces) when += "; replaced " + s.replaces + " on " + day(s.replaced_at);
+      if (s.removed_at) when += "; taken down " + day(s.removed_at);
+      li.append(el("span", { class: "when" }, when));
+      if (s.takedowns && s.takedowns.length) {
+        li.append(el("span", { class: "takedowns" }, s.takedowns.length
+          + " referred URL(s) removed, first on " + day(s.takedowns[0].removed_at)));
+      }
+      list.append(li);
     });
   }
 
@@ -132,5 +158,5 @@
   }
 
   setupFilters();
-  Promise.all([setupOutlets(), setupCommunities()]).then(draw).catch((err) => { status.textContent = "error: " + err.message; });
+  Promise.all([setupOutlets(), setupCommunities()]).then(draw).catch(fail);
 })();
