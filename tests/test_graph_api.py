@@ -143,6 +143,9 @@ def test_graph_api_rejects_bad_requests(api: tuple[httpx.Client, Store, Truth]) 
     assert status("nodes/99999999") == 404
     assert status(f"nodes/{2**63}") == 422  # beyond any id the store can hold
     assert status("actors", outlet="x" * 5000) == 422
+    # Digits to str.isdigit that int() refuses, and ids past any the store holds: not found, never a 500.
+    assert status("path", source="\u00b9", target="\u00b2") == 404
+    assert status("ego", node=str(2**70)) == 404
     body = client.get("/api/v1/graph/lineage", params={"outlet": "nobody"}, headers=headers).json()
     assert body["error"] == "not found" and "nobody" in body["reason"]
 

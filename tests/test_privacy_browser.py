@@ -66,14 +66,14 @@ def test_reveal_is_shown_for_a_while_to_the_dpo_only(server: tuple[str, Store, i
             expect(dpo.locator(".reveal-error")).to_contain_text("justification")
             dpo.fill("input[name=reason_text]", "check before the removal order")
             dpo.select_option("select[name=reason_code]", "referral_check")
+            clicked_at = time.monotonic()  # before the click: click() may return late on a loaded machine
             button.click()
-            clicked_at = time.monotonic()
             value = account_row.locator("output")
             expect(value).to_have_text(f"telegram:{NATIVE_IDS[1]}")
             expect(button).to_contain_text("Hidden in")
             dpo.screenshot(path=str(ARTIFACTS / "privacy-reveal-shown.png"), full_page=True)
             expect(value).to_be_hidden(timeout=(SHOW_SECONDS + 5) * 1000)
-            assert time.monotonic() - clicked_at >= SHOW_SECONDS - 0.3  # not before its time
+            assert time.monotonic() - clicked_at >= SHOW_SECONDS - 0.1  # not before its time
             assert NATIVE_IDS[1] not in dpo.content() and value.text_content() == ""
             expect(button).to_have_text("Reveal again")
             dpo.screenshot(path=str(ARTIFACTS / "privacy-reveal-hidden.png"), full_page=True)

@@ -111,7 +111,7 @@ def resolve_node(store: Store, ref: str) -> dict[str, Any]:
     ref = ref.strip()
     with store.read() as conn:
         query = select(graph_nodes)
-        if ref.isdigit():
+        if ref.isascii() and ref.isdigit() and len(ref) <= 18:  # "¹" is a digit to isdigit, not to int
             query = query.where(or_(graph_nodes.c.id == int(ref), graph_nodes.c.key == ref))
         else:
             query = query.where(graph_nodes.c.key.in_(_candidates(store, ref)))

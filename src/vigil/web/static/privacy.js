@@ -28,9 +28,9 @@
     output.hidden = false;
     button.disabled = true;
     var timer = setInterval(function () {
-      var left = Math.round((until - Date.now()) / 1000);
+      var left = until - Date.now();  // ms: rounding to seconds here hid the value up to 0.5 s early
       if (left > 0) {
-        button.textContent = "Hidden in " + left + " s";
+        button.textContent = "Hidden in " + Math.ceil(left / 1000) + " s";
         return;
       }
       clearInterval(timer);
