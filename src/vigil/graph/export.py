@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -127,6 +127,18 @@ class _Rows:
             )
 
 
+def _batched(pieces: Iterable[str]) -> Iterator[str]:
+    """The pieces joined ``CHUNK`` at a time: few, large writes without holding the whole export."""
+    part: list[str] = []
+    for piece in pieces:
+        part.append(piece)
+        if len(part) >= CHUNK:
+            yield "".join(part)
+            part = []
+    if part:
+        yield "".join(part)
+
+
 def _gexf(rows: _Rows) -> Iterator[str]:
     today = datetime.now(UTC).date().isoformat()
     yield (
@@ -144,31 +156,23 @@ def _gexf(rows: _Rows) -> Iterator[str]:
     for i, (title, kind) in enumerate([*EDGE_ATTRS, ("networkx_key", "string")]):
         yield f'<attribute id="e{i}" title="{title}" type="{kind}" />\n'
     yield "</attributes>\n<nodes>\n"
-    part: list[str] = []
-    for node_id, key, kind, label, first, last, n_items in rows.node_rows():
-        part.append(
-            f'<node id="{node_id}" label="{_x(label)}"><attvalues><attvalue for="n0" value="{_x(key)}" />'
-            f'<attvalue for="n1" value="{kind}" /><attvalue for="n2" value="{first}" />'
-            f'<attvalue for="n3" value="{last}" /><attvalue for="n4" value="{n_items}" />'
-            "</attvalues></node>\n"
-        )
-        if len(part) >= CHUNK:
-            yield "".join(part)
-            part = []
-    yield "".join(part) + "</nodes>\n<edges>\n"
-    part = []
-    for edge_id, src, dst, kind, first, last, n, evidence, n_evidence in rows.edge_rows():
-        part.append(
-            f'<edge source="{src}" target="{dst}" id="{edge_id}"><attvalues>'
-            f'<attvalue for="e0" value="{kind}" /><attvalue for="e1" value="{first}" />'
-            f'<attvalue for="e2" value="{last}" /><attvalue for="e3" value="{n}" />'
-            f'<attvalue for="e4" value="{_x(evidence)}" /><attvalue for="e5" value="{n_evidence}" />'
-            f'<attvalue for="e6" value="{edge_id}" /></attvalues></edge>\n'
-        )
-        if len(part) >= CHUNK:
-            yield "".join(part)
-            part = []
-    yield "".join(part) + "</edges>\n</graph>\n</gexf>\n"
+    yield from _batched(
+        f'<node id="{node_id}" label="{_x(label)}"><attvalues><attvalue for="n0" value="{_x(key)}" />'
+        f'<attvalue for="n1" value="{kind}" /><attvalue for="n2" value="{first}" />'
+        f'<attvalue for="n3" value="{last}" /><attvalue for="n4" value="{n_items}" />'
+        "</attvalues></node>\n"
+        for node_id, key, kind, label, first, last, n_items in rows.node_rows()
+    )
+    yield "</nodes>\n<edges>\n"
+    yield from _batched(
+        f'<edge source="{src}" target="{dst}" id="{edge_id}"><attvalues>'
+        f'<attvalue for="e0" value="{kind}" /><attvalue for="e1" value="{first}" />'
+        f'<attvalue for="e2" value="{last}" /><attvalue for="e3" value="{n}" />'
+        f'<attvalue for="e4" value="{_x(evidence)}" /><attvalue for="e5" value="{n_evidence}" />'
+        f'<attvalue for="e6" value="{edge_id}" /></attvalues></edge>\n'
+        for edge_id, src, dst, kind, first, last, n, evidence, n_evidence in rows.edge_rows()
+    )
+    yield "</edges>\n</graph>\n</gexf>\n"
 
 
 def _graphml(rows: _Rows) -> Iterator[str]:
@@ -185,37 +189,26 @@ def _graphml(rows: _Rows) -> Iterator[str]:
     for i, (title, kind) in enumerate([("id", "string"), *EDGE_ATTRS]):
         yield f'<key id="e{i}" for="edge" attr.name="{title}" attr.type="{kind}"/>\n'
     yield '<graph edgedefault="directed">\n'
-    part: list[str] = []
-    for node_id, key, kind, label, first, last, n_items in rows.node_rows():
-        part.append(
-            f'<node id="{node_id}"><data key="n0">{_x(key)}</data><data key="n1">{kind}</data>'
-            f'<data key="n2">{first}</data><data key="n3">{last}</data>'
-            f'<data key="n4">{_x(label)}</data><data key="n5">{n_items}</data></node>\n'
-        )
-        if len(part) >= CHUNK:
-            yield "".join(part)
-            part = []
-    yield "".join(part)
-    part = []
-    for edge_id, src, dst, kind, first, last, n, evidence, n_evidence in rows.edge_rows():
-        part.append(
-            f'<edge source="{src}" target="{dst}" id="{edge_id}"><data key="e0">{edge_id}</data>'
-            f'<data key="e1">{kind}</data><data key="e2">{first}</data><data key="e3">{last}</data>'
-            f'<data key="e4">{n}</data><data key="e5">{_x(evidence)}</data>'
-            f'<data key="e6">{n_evidence}</data></edge>\n'
-        )
-        if len(part) >= CHUNK:
-            yield "".join(part)
-            part = []
-    yield "".join(part) + "</graph></graphml>\n"
+    yield from _batched(
+        f'<node id="{node_id}"><data key="n0">{_x(key)}</data><data key="n1">{kind}</data>'
+        f'<data key="n2">{first}</data><data key="n3">{last}</data>'
+        f'<data key="n4">{_x(label)}</data><data key="n5">{n_items}</data></node>\n'
+        for node_id, key, kind, label, first, last, n_items in rows.node_rows()
+    )
+    yield from _batched(
+        f'<edge source="{src}" target="{dst}" id="{edge_id}"><data key="e0">{edge_id}</data>'
+        f'<data key="e1">{kind}</data><data key="e2">{first}</data><data key="e3">{last}</data>'
+        f'<data key="e4">{n}</data><data key="e5">{_x(evidence)}</data>'
+        f'<data key="e6">{n_evidence}</data></edge>\n'
+        for edge_id, src, dst, kind, first, last, n, evidence, n_evidence in rows.edge_rows()
+    )
+    yield "</graph></graphml>\n"
 
 
 def _json(rows: _Rows) -> Iterator[str]:
     yield '{"directed": true, "multigraph": true, "graph": {}, "nodes": ['
-    sep = ""
-    part: list[str] = []
-    for node_id, key, kind, label, first, last, n_items in rows.node_rows():
-        node = {
+    nodes = (
+        {
             "node_key": key,
             "kind": kind,
             "label": label,
@@ -224,15 +217,14 @@ def _json(rows: _Rows) -> Iterator[str]:
             "items": n_items,
             "id": node_id,
         }
-        part.append(sep + json.dumps(node, ensure_ascii=False))
-        sep = ", "
-        if len(part) >= CHUNK:
-            yield "".join(part)
-            part = []
-    yield "".join(part) + '], "links": ['
-    sep, part = "", []
-    for edge_id, src, dst, kind, first, last, n, evidence, n_evidence in rows.edge_rows():
-        edge = {
+        for node_id, key, kind, label, first, last, n_items in rows.node_rows()
+    )
+    yield from _batched(
+        (", " if i else "") + json.dumps(node, ensure_ascii=False) for i, node in enumerate(nodes)
+    )
+    yield '], "links": ['
+    edges = (
+        {
             "id": edge_id,
             "kind": kind,
             "first_seen": first,
@@ -244,12 +236,12 @@ def _json(rows: _Rows) -> Iterator[str]:
             "target": dst,
             "key": edge_id,
         }
-        part.append(sep + json.dumps(edge, ensure_ascii=False))
-        sep = ", "
-        if len(part) >= CHUNK:
-            yield "".join(part)
-            part = []
-    yield "".join(part) + "]}\n"
+        for edge_id, src, dst, kind, first, last, n, evidence, n_evidence in rows.edge_rows()
+    )
+    yield from _batched(
+        (", " if i else "") + json.dumps(edge, ensure_ascii=False) for i, edge in enumerate(edges)
+    )
+    yield "]}\n"
 
 
 WRITERS = {"gexf": _gexf, "graphml": _graphml, "json": _json}
