@@ -11,7 +11,7 @@ import pytest
 from vigil.errors import ConfigError, RecordError
 from vigil.models.metrics import Counts, best_f1_threshold, grouped
 from vigil.models.text_split import assign_folds
-from vigil.models.train_text import arabic_mix, mix_weights
+from vigil.models.train_text import mix_weights, weighted_metrics
 from vigil.text.bank import TextBank
 from vigil.text.corpus import read_labelled
 from vigil.text.features import content_text, featurise, linear_scores
@@ -136,7 +136,7 @@ def test_arabic_mix_metrics_weigh_each_kind_of_negative_equally() -> None:
     y = np.asarray([1, 1, 0, 0, 0, 0])
     preds = np.asarray([1, 0, 1, 0, 0, 0])
     kinds = np.asarray(["p", "p", "poetry", "chatter", "chatter", "chatter"])
-    m = arabic_mix(y, preds, kinds, np.asarray(["ar"] * 6))
+    m = weighted_metrics(y, preds, mix_weights(y, kinds, 0.3))
     # One poetry negative of one is flagged: half the negative weight (poetry is one of two kinds).
     assert m["fp_rate"] == pytest.approx(0.5)
     assert m["recall"] == pytest.approx(0.5)

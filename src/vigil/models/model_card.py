@@ -80,9 +80,9 @@ dropped before the split; a row whose first eight content words also occur in an
 ({report.get("rows_near_duplicate_across_folds", 0)} rows). All figures are out-of-fold
 ({report["rows_held_out_scored"]} rows scored).
 
-Class weights: balanced within each language, and within a language and label each source gets an equal
-share (so the 10,000 ordinary Arabic tweets of 2019 weigh as much as the Arabic negatives of the isextreme
-conversations).
+Class weights: balanced within each language, and within a language and label each kind of row (its `kind`,
+else its source) gets an equal share (so the 10,000 ordinary Arabic tweets of 2019 weigh as much as the Arabic
+negatives of the isextreme conversations, or as the religious texts).
 
 ## Held-out metrics (out-of-fold, threshold {report["threshold"]})
 

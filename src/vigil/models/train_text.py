@@ -135,10 +135,45 @@ def weighted_metrics(y: np.ndarray, preds: np.ndarray, w: np.ndarray) -> dict[st
     }
 
 
-def arabic_mix(y: np.ndarray, preds: np.ndarray, kinds: np.ndarray, langs: np.ndarray) -> dict[str, Any]:
-    """Metrics on Arabic rows at ``ARABIC_PREVALENCE`` positives, each kind of negative an equal share."""
-    m = langs == "ar"
-    return weighted_metrics(y[m], preds[m], mix_weights(y[m], kinds[m], ARABIC_PREVALENCE))
+def operating_rows(
+    lang: str,
+    y: np.ndarray,
+    sources: np.ndarray,
+    kinds: np.ndarray,
+    langs: np.ndarray,
+    published: dict[str, float],
+    within: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, str] | None:
+    """The rows (a mask, inside ``within``) a language's operating point is chosen and reported on, their
+    weights, and how. None for a language that keeps its plain calibration.
+    """
+    m = langs == lang if within is None else within & (langs == lang)
+    if lang in THRESHOLD_SOURCES:
+        # Duplicates removed, the held-out rows of a source have another class balance than the source as
+        # published (and as its authors' test split): weigh them back to the published one.
+        names, reference = THRESHOLD_SOURCES[lang]
+        m &= np.isin(sources, names)
+        prevalence = published.get(reference, 0.5)
+        weights = mix_weights(y[m], np.full(int(m.sum()), "negative"), prevalence)
+        return (
+            m,
+            weights,
+            (
+                f"best F1 on held-out rows of {', '.join(names)}, weighted to the "
+                f"{prevalence:.1%} positives of {reference} as published"
+            ),
+        )
+    if lang == "ar":
+        weights = mix_weights(y[m], kinds[m], ARABIC_PREVALENCE)
+        return (
+            m,
+            weights,
+            (
+                f"best F1 on all held-out Arabic rows weighted to {ARABIC_PREVALENCE:.0%} positives, "
+                "each kind of negative (chatter, conversations, religious, poetry, ...) an equal share"
+            ),
+        )
+    return None
 
 
 def _fit(x: Any, y: np.ndarray, w: np.ndarray, c: float) -> tuple[np.ndarray, float]:
@@ -263,25 +298,11 @@ def _operating_points(
     calibration = {"*": _platt(oof[rest], y[rest], w[rest]) if rest.any() else [1.0, 0.0]}
     described = {"*": "plain calibration on held-out rows of other or uncertain languages (threshold 0.5)"}
     for lang in TRAINED_LANGS:
-        m = held & (langs == lang)
-        if lang in THRESHOLD_SOURCES:
-            # Duplicates removed, the held-out rows of a source have another class balance than the source
-            # as published (and as its authors' test split): weigh them back to the published one.
-            names, reference = THRESHOLD_SOURCES[lang]
-            m &= np.isin(sources, names)
-            prevalence = published.get(reference, 0.5)
-            weights = mix_weights(y[m], np.asarray(["negative"] * int(m.sum())), prevalence)
-            described[lang] = (
-                f"best F1 on held-out rows of {', '.join(names)}, weighted to the "
-                f"{prevalence:.1%} positives of {reference} as published"
-            )
-        elif lang == "ar":
-            weights = mix_weights(y[m], kinds[m], ARABIC_PREVALENCE)
-            described[lang] = (
-                f"best F1 on all held-out Arabic rows weighted to {ARABIC_PREVALENCE:.0%} positives, "
-                "each kind of negative (chatter, conversations, religious, poetry, ...) an equal share"
-            )
+        target = operating_rows(lang, y, sources, kinds, langs, published, held)
+        if target is not None:
+            m, weights, described[lang] = target
         else:
+            m = held & (langs == lang)
             weights = w[m]
             described[lang] = "plain calibration (threshold 0.5)"
         calibration[lang] = _platt(oof[m], y[m], weights)
@@ -318,15 +339,11 @@ def _report(
     ]
     metrics["arabic_without_chatter"] = grouped([labels[i] for i in m], [preds[i] for i in m], {})["all"]
     kinds = np.asarray([r.kind or r.source for r in rows])
-    metrics["arabic_mix"] = {"all": arabic_mix(y, np.asarray(preds), kinds, np.asarray(langs))}
-    names, reference = THRESHOLD_SOURCES["en"]
-    m_en = np.isin(np.asarray(sources), names) & (np.asarray(langs) == "en")
-    flat = np.asarray(["negative"] * int(m_en.sum()))
-    metrics["english_conversations"] = {
-        "all": weighted_metrics(
-            y[m_en], np.asarray(preds)[m_en], mix_weights(y[m_en], flat, published.get(reference, 0.5))
-        )
-    }
+    for key, lang in (("arabic_mix", "ar"), ("english_conversations", "en")):
+        target = operating_rows(lang, y, np.asarray(sources), kinds, np.asarray(langs), published)
+        if target is not None:
+            mask, weights, _ = target
+            metrics[key] = {"all": weighted_metrics(y[mask], np.asarray(preds)[mask], weights)}
     return {
         "rows_held_out_scored": len(rows),
         "folds": opts.folds,
