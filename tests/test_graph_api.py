@@ -15,6 +15,7 @@ import httpx
 import networkx as nx
 import pytest
 
+from tests.test_workflow_browser import CHROMIUM_ARGS
 from tests.workflow_helpers import PASSWORD, bearer, make_users, seed_case
 from vigil.api import create_app
 from vigil.api.server import serve_in_thread
@@ -26,16 +27,6 @@ from vigil.referral.tables import watched_urls
 from vigil.referral.watch import watch_in
 from vigil.store import Store
 from vigil.workflow.audit import entries
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def build(store: Store) -> Truth:
