@@ -8,6 +8,7 @@ rest), fits a logistic head on the same account-grouped folds as ``vigil train t
 Arabic mix (30% positives, each kind of negative an equal share; the model card's table): the first stage's
 F1, the e5 head's, and their average's, each at its own best threshold, plus e5's posts/s on this machine.
 Embeddings are cached (``--cache``, an ``.npz`` of texts and vectors) since they take long on two cores.
+The accounts ``vigil train text`` leaves out (``NOISY_ACCOUNTS``) are left out here too.
 """
 
 from __future__ import annotations
@@ -20,7 +21,14 @@ import numpy as np
 
 from vigil.models.metrics import best_f1_threshold
 from vigil.models.text_split import assign_folds
-from vigil.models.train_text import EXPERT_SOURCES, _fit, mix_weights, prepare, sample_weights
+from vigil.models.train_text import (
+    EXPERT_SOURCES,
+    NOISY_ACCOUNTS,
+    _fit,
+    mix_weights,
+    prepare,
+    sample_weights,
+)
 from vigil.text.corpus import read_corpus
 from vigil.text.features import featurise, to_csr
 
@@ -69,6 +77,10 @@ def main() -> None:
         raw.extend(read_corpus(folder))
     rows, contents, langs = prepare(raw, lambda *a: None)
     groups = [(r.account and f"{r.source.split('/')[0]}:{r.account}") or f"row:{r.id}" for r in rows]
+    # As in training: the noisy accounts are neither trained on nor scored.
+    kept = [i for i, g in enumerate(groups) if g not in NOISY_ACCOUNTS]
+    rows, contents = [rows[i] for i in kept], [contents[i] for i in kept]
+    langs, groups = [langs[i] for i in kept], [groups[i] for i in kept]
     fold_list, leak = assign_folds(groups, contents, 5)
     folds, held = np.asarray(fold_list), ~np.asarray(leak)
     y = np.asarray([r.label for r in rows])

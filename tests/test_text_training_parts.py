@@ -168,3 +168,68 @@ def test_language_id_tells_arabic_from_persian_by_the_raw_letters() -> None:
     word = "\u0633\u0644\u0627\u0645"
     assert detect_languages([word])[0][0] == "fa"
     assert detect_languages([word], [word])[0][0] == "ar"
+
+
+def _toy_corpus(folder: Path) -> None:
+    """Neutral placeholder posts: positives talk of fruit, negatives of weather; the account ``noisy`` posts
+    weather talk labelled 1 (a per-account label that is wrong for its rows)."""
+    import random
+
+    rng = random.Random(7)
+    fruit = ["apple", "pear", "plum", "cherry", "melon", "grape", "lemon", "mango", "peach", "berry"]
+    weather = ["rain", "cloud", "wind", "storm", "sunny", "cold", "warm", "fog", "snow", "breeze"]
+    common = ["the", "a", "today", "we", "saw", "some", "very", "nice", "and"]
+    rows = []
+
+    def post(words: list[str]) -> str:
+        return " ".join(rng.choice(words + common) for _ in range(12))
+
+    for a in range(8):
+        rows += [{"text": post(fruit), "label": 1, "account": f"p{a}"} for _ in range(15)]
+        rows += [{"text": post(weather), "label": 0, "account": f"n{a}"} for _ in range(15)]
+    rows += [{"text": post(weather), "label": 1, "account": "noisy"} for _ in range(60)]
+    folder.mkdir()
+    with (folder / "toy.jsonl").open("w", encoding="utf-8") as fh:
+        for i, row in enumerate(rows):
+            fh.write(json.dumps({"id": f"t{i}", "source": "toy", **row}) + "\n")
+
+
+def test_noisy_accounts_are_not_trained_on_but_are_reported(tmp_path: Path) -> None:
+    from vigil.models.train_text import Options, train
+
+    _toy_corpus(tmp_path / "data")
+    weather = "rain cloud wind storm and fog today"
+    scores = {}
+    for name, noisy in (("left_out", ("toy:noisy",)), ("kept", ())):
+        out = tmp_path / name
+        report = train(
+            tmp_path / "data", out, Options(dim=1 << 12, folds=3, noisy_accounts=noisy), lambda *a: None
+        )
+        model = TextModel.load(out)
+        scores[name] = float(model.decisions([weather])[0])
+        accounts = report["noisy_accounts"]["accounts"]
+        if noisy:
+            assert accounts["toy:noisy"]["held_out_rows"] > 0
+            assert accounts["toy:noisy"]["flagged"] < 0.2  # weather talk: rightly not flagged
+            assert report["lang_counts"]["en/1"] == 120  # the noisy rows are not among the scored ones
+        else:
+            assert accounts == {}
+            assert report["lang_counts"]["en/1"] > 120
+    # trained on the noisy rows, the model learns weather talk as a positive sign
+    assert scores["kept"] > scores["left_out"] + 1.0
+
+
+def test_train_cli_takes_the_noisy_account_list(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from vigil.cli import build_app
+
+    _toy_corpus(tmp_path / "data")
+    for name, expected in (("toy:noisy", ["toy:noisy"]), ("none", [])):
+        out = tmp_path / f"out{len(expected)}"
+        args = ["train", "text", "--data", str(tmp_path / "data"), "--out", str(out), "--noisy-account", name]
+        result = CliRunner().invoke(build_app(args), args)
+        assert result.exit_code == 0, result.output
+        report = json.loads((out / "training_report.json").read_text("utf-8"))
+        assert list(report["noisy_accounts"]["accounts"]) == expected
+        assert "Accounts left out" in (out / "MODEL_CARD.md").read_text("utf-8")

@@ -123,11 +123,18 @@ def train_text(
             "tools/arabic_negatives builds."
         ),
     ] = None,
+    noisy_account: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="SOURCE:ACCOUNT whose per-account labels are wrong for most rows: not trained on, "
+            "reported apart (repeatable; replaces the built-in list; 'none' for no account)."
+        ),
+    ] = None,
 ) -> None:
     """Train the first-stage text model; writes the weights, the calibration and MODEL_CARD.md."""
     from vigil.cli.common import RichProgress, err
     from vigil.models.model_card import write_model_card
-    from vigil.models.train_text import Options, train
+    from vigil.models.train_text import NOISY_ACCOUNTS, Options, train
     from vigil.text.corpus import default_data_dir
     from vigil.text.model import default_model_dir
 
@@ -138,7 +145,9 @@ def train_text(
         def step(name: str, done: int, total: int) -> None:
             progress.task(name)
 
-        report = train(data_dir, out_dir, Options(c=c, extra=tuple(extra or ())), step)
+        noisy = tuple(noisy_account) if noisy_account is not None else tuple(NOISY_ACCOUNTS)
+        opts = Options(c=c, extra=tuple(extra or ()), noisy_accounts=tuple(a for a in noisy if a != "none"))
+        report = train(data_dir, out_dir, opts, step)
         progress.advance(6)
     write_model_card(out_dir, report, data_dir, tuple(extra or ()))
     err.print(f"model written to {out_dir} (threshold {report['threshold']})")
