@@ -3,7 +3,8 @@
 1. Read every ``*.jsonl`` under the data folder; normalise, strip style cues (``content_text``), identify
    the language of each row.
 2. Drop exact duplicate contents (a content seen with both labels is dropped altogether).
-3. Split into 5 folds grouped by account, near-duplicates and retweets joined (``text_split``).
+3. Split into 5 folds grouped by account, near-duplicates and retweets joined (``text_split``). Rows of the
+   ``NOISY_ACCOUNTS`` are scored out of fold but never trained on nor used for operating points.
 4. Out-of-fold decision values from 5 fits give the held-out metrics, per-language Platt calibration (to
    a balanced prior) and per-language operating points (best F1, Arabic and English) moved onto 0.5.
 5. Fit on everything, write ``first_stage.npz``/``.json`` and ``MODEL_CARD.md`` (+ ``training_report.json``).
