@@ -1,5 +1,6 @@
-"""Servers the evidence and referral tests start on 127.0.0.1 (port 0): a web server whose pages the test
-changes while it runs, and a DNS server built on dnspython's message API."""
+"""Servers the evidence, referral and privacy tests start on 127.0.0.1 (port 0): a web server whose pages
+the test changes while it runs, a DNS server built on dnspython's message API, and an SMTP server
+(aiosmtpd) that requires STARTTLS with a certificate the test makes."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import dns.flags
 import dns.message
 import dns.rcode
 import dns.rdatatype
 import dns.rrset
+from aiosmtpd.controller import Controller
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -168,3 +171,40 @@ def self_signed(folder: Path, names: tuple[str, ...] = ("localhost",)) -> tuple[
         )
     )
     return cert_path, key_path
+
+
+def free_port() -> int:
+    """A port nothing listens on (a server started on it next, or a "server down" for a client)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class SmtpCollect:
+    """Keeps each message handed over; while ``refuse`` is set, answers DATA with it instead (e.g. 550)."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], bytes]] = []
+        self.refuse: str | None = None
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.refuse:
+            return self.refuse
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 OK"
+
+
+@contextmanager
+def smtp_server(folder: Path) -> Iterator[tuple[SmtpCollect, int, Path]]:
+    """(handler, port, CA certificate to trust) of an SMTP server that requires STARTTLS."""
+    cert, key = self_signed(folder)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    handler = SmtpCollect()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, tls_context=ctx, require_starttls=True)
+    controller.start()
+    try:
+        yield handler, port, cert
+    finally:
+        controller.stop()

@@ -6,18 +6,15 @@ from __future__ import annotations
 import csv
 import email
 import json
-import socket
-import ssl
 from collections.abc import Iterator
 from email import policy
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from tests.evidence_helpers import approve, decided_case
-from tests.local_servers import Page, self_signed, web_server
+from tests.local_servers import Page, SmtpCollect, smtp_server, web_server
 from tests.test_referral_documents import RECIPIENT, URL, authority
 from vigil.config import Config
 from vigil.core.model import utcnow
@@ -34,34 +31,10 @@ from vigil.workflow import audit
 SECRET = "placeholder-webhook-secret-0123"
 
 
-class Collect:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
-def smtp(tmp_path: Path) -> Iterator[tuple[Collect, int, Path]]:
-    cert, key = self_signed(tmp_path)
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ctx.load_cert_chain(cert, key)
-    handler = Collect()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, tls_context=ctx, require_starttls=True)
-    controller.start()
-    try:
-        yield handler, port, cert
-    finally:
-        controller.stop()
+def smtp(tmp_path: Path) -> Iterator[tuple[SmtpCollect, int, Path]]:
+    with smtp_server(tmp_path) as server:
+        yield server
 
 
 def approved_document(
@@ -78,7 +51,7 @@ def approved_document(
     return case_id, doc
 
 
-def test_email_with_starttls(store: Store, config: Config, smtp: tuple[Collect, int, Path]) -> None:
+def test_email_with_starttls(store: Store, config: Config, smtp: tuple[SmtpCollect, int, Path]) -> None:
     handler, port, cert = smtp
     cfg = authority(config)
     cfg.extra["smtp"] = {"host": "127.0.0.1", "port": port, "from": "iru@authority.test", "cafile": str(cert)}
@@ -102,7 +75,7 @@ def test_email_with_starttls(store: Store, config: Config, smtp: tuple[Collect, 
 
 
 def test_email_refused_without_tls_trust_is_recorded(
-    store: Store, config: Config, smtp: tuple[Collect, int, Path]
+    store: Store, config: Config, smtp: tuple[SmtpCollect, int, Path]
 ) -> None:
     handler, port, _cert = smtp
     cfg = authority(config)

@@ -20,8 +20,18 @@ from vigil.cli.common import err, load_config, open_store, print_json
 from vigil.cli.report import report_app  # `vigil report` is shared with the referral reports
 from vigil.config import Config
 from vigil.core.registry import plugins
+from vigil.core.smtp import SmtpSettings
 from vigil.errors import UsageError
-from vigil.privacy import access, deconfliction, holds, notify, retention, reveal, submissions
+from vigil.privacy import (
+    access,
+    deconfliction,
+    holds,
+    notify,
+    notify_mail,
+    retention,
+    reveal,
+    submissions,
+)
 from vigil.privacy.register import NOT_CONFIGURED, processing_register
 from vigil.privacy.settings import PrivacySettings, RetentionPolicy
 
@@ -189,21 +199,52 @@ def dnr_check(case_id: int, actor: Actor = "") -> None:
     print_json({"case_id": case_id, "blocked": bool(blocks), "contacts": sorted({b.contact for b in blocks})})
 
 
+CHANNELS = ("email", "webhook")
+
+
 @dnr_app.command("notify")
 def dnr_notify(
     webhook: Annotated[
         str | None, typer.Option("--webhook", help="URL (default: [privacy] notify_webhook).")
     ] = None,
+    via: Annotated[
+        list[str] | None,
+        typer.Option("--via", help="email or webhook (repeatable; default: every one configured)."),
+    ] = None,
+    actor: Actor = "",
 ) -> None:
-    """Send pending do-not-refer notifications to a webhook."""
+    """Send pending do-not-refer notifications by e-mail ([privacy.notify_email] and [smtp]) and to a
+    webhook ([privacy] notify_webhook). Exit 1 if any could not be delivered (they stay pending)."""
     config = load_config()
+    settings = PrivacySettings.from_config(config)
     url = webhook or str(config.extra.get("privacy", {}).get("notify_webhook") or "")
-    if not url:
+    unknown = sorted(set(via or ()) - set(CHANNELS))
+    if unknown:
+        raise UsageError(f"--via: unknown channel {', '.join(unknown)}; known: {', '.join(CHANNELS)}")
+    channels = list(via or [c for c, on in (("email", settings.notify_email), ("webhook", url)) if on])
+    if not channels:
+        raise UsageError(
+            "nothing to deliver to: set [privacy.notify_email] (with [smtp]) or [privacy] notify_webhook,"
+            " or give --webhook"
+        )
+    if "webhook" in channels and not url:
         raise UsageError("no webhook: give --webhook or set [privacy] notify_webhook")
+    smtp = SmtpSettings.from_config(config) if "email" in channels else None
+    failed = False
     with open_store(config) as store:
-        result = notify.deliver_webhook(store, url, config.http_timeout)
-    print_json({"delivered": result.delivered, "failed": result.failed})
-    if result.failed:
+        if smtp is not None:
+            run = notify_mail.deliver_email(store, smtp, settings, actor or _me())
+            print_json(run.to_dict())
+            if run.no_address:
+                err.print(f"no e-mail address for {', '.join(run.no_address)} under [privacy.notify_email]")
+            if run.error:
+                err.print(f"e-mail: {escape(run.error)}; nothing is lost, the notifications stay pending")
+            failed = failed or bool(run.failed or run.error)
+        if "webhook" in channels:
+            result = notify.deliver_webhook(store, url, config.http_timeout)
+            print_json({"channel": "webhook", "delivered": result.delivered, "failed": result.failed})
+            failed = failed or bool(result.failed)
+    if failed:
         raise typer.Exit(1)
 
 

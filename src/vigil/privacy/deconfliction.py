@@ -322,6 +322,8 @@ def record_block(store: Store, case_id: int, actor: str, to_state: str, blocks: 
                         "actor": actor,
                         "read_at": None,
                         "delivered_at": None,
+                        "mail_delivered_at": None,
+                        "mail_next_at": None,
                     },
                 )
             )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vigil.config import Config
+from vigil.core.smtp import checked_address
 from vigil.errors import ConfigError
 
 # Item meta keys (lower case) whose values identify a person, and the pseudonym kind each gets.
@@ -48,6 +49,8 @@ class PrivacySettings:
     gated_states: tuple[str, ...] = DEFAULT_GATED_STATES
     legal_basis: dict[str, str] = field(default_factory=dict)
     dnr_max_days: int = 730
+    notify_email: dict[str, str] = field(default_factory=dict)  # owner (user name) -> e-mail address
+    notify_retry_s: int = 60  # first wait after a failed e-mail; doubles per failure, at most 6 hours
 
     @classmethod
     def from_config(cls, config: Config) -> PrivacySettings:
@@ -75,6 +78,15 @@ class PrivacySettings:
             out.legal_basis = {str(k): str(v) for k, v in basis.items()}
         if "dnr_max_days" in raw:
             out.dnr_max_days = _positive_int(raw["dnr_max_days"], "privacy.dnr_max_days")
+        if "notify_email" in raw:
+            table = raw["notify_email"]
+            if not isinstance(table, dict):
+                raise ConfigError("privacy.notify_email: expected a table of user name = e-mail address")
+            out.notify_email = {
+                str(k): checked_address(v, f"privacy.notify_email.{k}") for k, v in table.items()
+            }
+        if "notify_retry_s" in raw:
+            out.notify_retry_s = _positive_int(raw["notify_retry_s"], "privacy.notify_retry_s")
         return out
 
 

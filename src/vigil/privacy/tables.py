@@ -1,4 +1,5 @@
-"""The privacy package's tables (mirrored by migration ``privacy_0001_tables``)."""
+"""The privacy package's tables (mirrored by migrations ``privacy_0001_tables`` and
+``privacy_0002_notify_mail``)."""
 
 from __future__ import annotations
 
@@ -91,7 +92,14 @@ notifications = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_at", UTCDateTime, nullable=False),
     Column("read_at", UTCDateTime),
-    Column("delivered_at", UTCDateTime),
+    Column("delivered_at", UTCDateTime),  # by webhook
+    # By e-mail (migration privacy_0002_notify_mail): when the server accepted it; failed tries since then,
+    # the last reason and when to try next; a claim so that two runs never send the same one.
+    Column("mail_delivered_at", UTCDateTime),
+    Column("mail_tries", Integer, nullable=False, server_default="0"),
+    Column("mail_error", Text),
+    Column("mail_next_at", UTCDateTime),
+    Column("mail_claimed_until", UTCDateTime),
     UniqueConstraint("recipient", "kind", "case_id", "entry_id", name="uq_notifications_once"),
 )
 

@@ -1,17 +1,16 @@
-"""Deliver a document by e-mail: SMTP with STARTTLS (required unless config says otherwise), the document
-as JSON and PDF attachments, a plain-text body from the strings file."""
+"""Deliver a document by e-mail (``vigil.core.smtp``: STARTTLS required unless config says otherwise), the
+document as JSON and PDF attachments, a plain-text body from the strings file."""
 
 from __future__ import annotations
 
 import json
-import smtplib
-import ssl
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
 from vigil.config import Config
-from vigil.errors import ConfigError, UsageError
+from vigil.core.smtp import MailFailed, SmtpSession, SmtpSettings
+from vigil.errors import UsageError
 from vigil.referral.delivery import clear_to_send, record_delivery
 from vigil.referral.pdf import render_pdf
 from vigil.referral.strings import load_strings
@@ -51,27 +50,16 @@ def send_email(
     """Send ``document`` to ``to`` once the review allows it (else raise, nothing sent); 0 if delivered."""
     if not to or "@" not in to:
         raise UsageError(f"no e-mail address to send document {document['id']} to (got {to!r})")
-    smtp = config.extra.get("smtp") or {}
-    if not smtp.get("host") or not smtp.get("from"):
-        raise ConfigError("e-mail delivery needs [smtp] host and from in config.toml")
+    smtp = SmtpSettings.from_config(config)
     clear_to_send(store, document, actor, role)
-    msg = build_message(config, document, to, str(smtp["from"]))
-    context = ssl.create_default_context(cafile=smtp.get("cafile") or None)
+    msg = build_message(config, document, to, smtp.sender)
     ok, details = True, {"message_id": msg["Message-ID"]}
     try:
-        with smtplib.SMTP(
-            str(smtp["host"]), int(smtp.get("port", 587)), timeout=float(smtp.get("timeout", 20))
-        ) as client:
-            client.ehlo()
-            if smtp.get("starttls", True):
-                client.starttls(context=context)
-                client.ehlo()
-            if smtp.get("username"):
-                client.login(str(smtp["username"]), str(smtp.get("password", "")))
-            refused = client.send_message(msg)
-            if refused:
-                ok, details["refused"] = False, {k: str(v) for k, v in refused.items()}
-    except (smtplib.SMTPException, ssl.SSLError, OSError) as exc:
-        ok, details["error"] = False, f"{type(exc).__name__}: {exc}"
+        with SmtpSession(smtp) as session:
+            refused = session.send(msg)
+        if refused:
+            ok, details["refused"] = False, refused
+    except MailFailed as exc:
+        ok, details["error"] = False, str(exc)
     record_delivery(store, document, "email", to, ok, 1, actor, details, role=role)
     return 0 if ok else 1
