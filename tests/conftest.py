@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, inspect, text
 
 from vigil.config import Config
@@ -21,6 +22,10 @@ from vigil.store import Store
 
 PG_ADMIN_URL = os.environ.get("VIGIL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+# The machines that run the tests are shared and noisy: a property fails on a wrong answer, never on time.
+settings.register_profile("vigil", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("vigil")
 
 
 @pytest.fixture
