@@ -17,6 +17,8 @@ from vigil.referral.pdf import render_pdf
 from vigil.referral.strings import load_strings
 from vigil.store import Store
 
+MAX_ADDRESS = 320
+
 
 def _reference(body: dict[str, Any]) -> str:
     return str(body.get("reference") or body["section_a"]["reference"])
@@ -51,6 +53,8 @@ def send_email(
     """Send ``document`` to ``to`` once the review allows it (else raise, nothing sent); 0 if delivered."""
     if not to or "@" not in to:
         raise UsageError(f"no e-mail address to send document {document['id']} to (got {to!r})")
+    if len(to) > MAX_ADDRESS or any(c.isspace() or not c.isprintable() or c in ",;<>" for c in to):
+        raise UsageError(f"not one plain e-mail address: {to[:80]!r}")
     smtp = config.extra.get("smtp") or {}
     if not smtp.get("host") or not smtp.get("from"):
         raise ConfigError("e-mail delivery needs [smtp] host and from in config.toml")
