@@ -5,6 +5,7 @@ workflow's refusals come back as the case page with the reason, never a 500."""
 from __future__ import annotations
 
 import html
+import json
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,13 +16,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.evidence_helpers import approve, review_to
-from tests.test_referral_delivery import free_port
+from tests.local_servers import Page, web_server
 from tests.referral_web_helpers import PROVIDER, login, referral_config
+from tests.test_referral_delivery import SECRET, free_port
 from tests.workflow_helpers import make_users, seed_case
 from vigil.api import create_app
 from vigil.api.server import serve_in_thread
 from vigil.config import Config
 from vigil.referral.documents import documents_for_case
+from vigil.referral.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from vigil.store import Store
 from vigil.workflow import audit
 
@@ -29,6 +32,7 @@ from vigil.workflow import audit
 @dataclass
 class Web:
     store: Store
+    config: Config
     url: str
     case_id: int
     clients: list[httpx.Client] = field(default_factory=list)
@@ -56,7 +60,7 @@ def web(store: Store, config: Config) -> Iterator[Web]:
     case_id = seed_case(store)
     review_to(store, case_id, "removal_order")
     with serve_in_thread(create_app(cfg, store)) as url:
-        found = Web(store, url, case_id)
+        found = Web(store, cfg, url, case_id)
         try:
             yield found
         finally:
@@ -163,14 +167,27 @@ def test_who_may_send(web: Web) -> None:
     injected = ana.post(path, data={"channel": "email", "email": "a@b.test\r\nBcc: c@d.test", "csrf": csrf})
     assert injected.status_code == 400 and "not one plain e-mail address" in injected.text
     failed = ana.post(path, data={**email, "csrf": csrf})
-    assert failed.status_code == 502 and "is recorded under the document's deliveries" in html.unescape(failed.text)
+    assert failed.status_code == 502
+    assert "is recorded under the document's deliveries" in html.unescape(failed.text)
     assert 'class="failed-line"' in failed.text and "ConnectionRefusedError" in failed.text
     hook_unset = ana.post(path, data={"channel": "webhook", "webhook": "http://127.0.0.1:9/x", "csrf": csrf})
     assert hook_unset.status_code == 503 and "[webhook] secret" in hook_unset.text
     assert web.store.get_case(web.case_id).state == "approved"  # type: ignore[union-attr]
+    web.config.extra["webhook"] = {"secret": SECRET, "retries": 0}
+    with web_server() as hook:
+        hook.pages["/hook"] = Page(200, b"ok")
+        sent = ana.post(path, data={"channel": "webhook", "webhook": hook.url("/hook"), "csrf": csrf})
+        assert sent.status_code == 303, sent.text
+        ((_path, headers, body),) = hook.requests
+    assert verify(SECRET.encode(), headers[TIMESTAMP_HEADER], body, headers[SIGNATURE_HEADER])
+    assert json.loads(body)["reference"] == doc["reference"]
+    assert web.store.get_case(web.case_id).state == "sent"  # type: ignore[union-attr]
+    page = ana.get(f"/cases/{web.case_id}").text
+    assert f"webhook → <code>{hook.url('/hook')}</code> delivered" in page
 
 
-text = st.text(st.characters(codec="utf-8"), max_size=40) | st.sampled_from(["", "0", "a", "6", "removal_order"])
+SHORT = ["", "0", "a", "6", "removal_order"]
+text = st.text(st.characters(codec="utf-8"), max_size=40) | st.sampled_from(SHORT)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -151,7 +151,7 @@ def draft_document(
     refused, user = _refusal(request, ctx, who, csrf)
     if refused is not None or user is None:
         return refused or _login_redirect()
-    submitted = {
+    submitted: dict[str, Any] = {
         "kind": kind,
         "provider": provider,
         "urls": urls,
