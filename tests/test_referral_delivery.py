@@ -195,7 +195,8 @@ def test_cli_send_goes_to_the_addressee(home: Path, smtp: tuple[Collect, int, Pa
     """``vigil referral send`` without --email: the document's addressee (``drafting.addressee_email``)."""
     handler, port, cert = smtp
     (home / "config.toml").write_text(
-        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nfrom = "iru@authority.test"\ncafile = "{cert}"\n', "utf-8"
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nfrom = "iru@authority.test"\ncafile = "{cert}"\n',
+        "utf-8",
     )
     cfg = authority(Config.load(home))
     store = Store.open(cfg)
