@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.evidence_helpers import approve, decided_case
+from tests.evidence_helpers import approve, decided_case, run_cli
 from tests.local_servers import Page, SmtpCollect, smtp_server, web_server
 from tests.test_referral_documents import RECIPIENT, URL, authority
 from vigil.config import Config
@@ -162,3 +162,25 @@ def test_action_day_batch_grouped_by_provider(tmp_path: Path, store: Store, conf
     assert store.get_case(unapproved).state == "proposed"  # type: ignore[union-attr]
     again = export_batch(store, tmp_path / "again", start, utcnow(), "ana", role="analyst")
     assert again["documents"] == 0  # what was handed over is not handed over twice
+
+
+def test_cli_send_goes_to_the_addressee(home: Path, smtp: tuple[SmtpCollect, int, Path]) -> None:
+    """``vigil referral send`` without --email: the document's addressee (``drafting.addressee_email``)."""
+    handler, port, cert = smtp
+    (home / "config.toml").write_text(
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nfrom = "iru@authority.test"\ncafile = "{cert}"\n',
+        "utf-8",
+    )
+    cfg = authority(Config.load(home))
+    store = Store.open(cfg)
+    case_id, doc = approved_document(store, cfg)
+    store.close()
+    result = run_cli(["referral", "send", str(doc["id"]), "--actor", "ana", "--role", "analyst"], home)
+    assert result.returncode == 0, result.stderr
+    ((_sender, rcpts, _raw),) = handler.messages
+    assert rcpts == [RECIPIENT["email"]]
+    reopened = Store.open(cfg)
+    try:
+        assert reopened.get_case(case_id).state == "sent"  # type: ignore[union-attr]
+    finally:
+        reopened.close()

@@ -34,6 +34,7 @@ FEATURE_ROUTERS: tuple[str, ...] = (
     "vigil.web.pages",
     "vigil.web.privacy",
     "vigil.api.takedown",
+    "vigil.web.referral",
     "vigil.api.watch",
     "vigil.api.graph",
 )

@@ -171,12 +171,6 @@ def pdf(document: Annotated[int, typer.Argument()], out: Annotated[Path, typer.O
     print_json({"document": document, "out": str(out)})
 
 
-def _addressee_email(body: dict[str, Any]) -> str:
-    if "section_a" in body:
-        return str(body["section_a"]["addressee"].get("email") or "")
-    return str((body.get("to") or {}).get("email") or "")
-
-
 @referral_app.command("send")
 def send(
     document: Annotated[int, typer.Argument()],
@@ -191,6 +185,7 @@ def send(
 ) -> None:
     """Deliver an approved document by e-mail (SMTP with STARTTLS) or signed webhook."""
     from vigil.referral.documents import get_document
+    from vigil.referral.drafting import addressee_email
     from vigil.referral.mail import send_email
     from vigil.referral.webhook import send_webhook
 
@@ -201,7 +196,7 @@ def send(
         if webhook:
             rc = send_webhook(store, config, doc, webhook, actor, role=who)
         else:
-            rc = send_email(store, config, doc, email or _addressee_email(doc["body"]), actor, role=who)
+            rc = send_email(store, config, doc, email or addressee_email(doc["body"]), actor, role=who)
     print_json({"document": document, "delivered": rc == 0})
     if rc:
         raise VigilError(f"delivery of document {document} failed (see the case history)")

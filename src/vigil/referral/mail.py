@@ -16,6 +16,8 @@ from vigil.referral.pdf import render_pdf
 from vigil.referral.strings import load_strings
 from vigil.store import Store
 
+MAX_ADDRESS = 320
+
 
 def _reference(body: dict[str, Any]) -> str:
     return str(body.get("reference") or body["section_a"]["reference"])
@@ -50,6 +52,8 @@ def send_email(
     """Send ``document`` to ``to`` once the review allows it (else raise, nothing sent); 0 if delivered."""
     if not to or "@" not in to:
         raise UsageError(f"no e-mail address to send document {document['id']} to (got {to!r})")
+    if len(to) > MAX_ADDRESS or any(c.isspace() or not c.isprintable() or c in ",;<>" for c in to):
+        raise UsageError(f"not one plain e-mail address: {to[:80]!r}")
     smtp = SmtpSettings.from_config(config)
     clear_to_send(store, document, actor, role)
     msg = build_message(config, document, to, smtp.sender)

@@ -18,6 +18,7 @@ from vigil.api.errors import error_response
 from vigil.core.media import MediaSink
 from vigil.core.model import CaseState, Severity, utcnow
 from vigil.referral.case_file import takedown_file
+from vigil.referral.drafting import form_defaults
 from vigil.store.schema import media
 from vigil.web import charts
 from vigil.workflow import accounts, audit
@@ -141,8 +142,15 @@ def case_page(
 
 
 def _render_case(
-    request: Request, ctx: AppContext, who: Principal, case_id: int, error: str = "", status: int = 200
+    request: Request,
+    ctx: AppContext,
+    who: Principal,
+    case_id: int,
+    error: str = "",
+    status: int = 200,
+    **extra: Any,
 ) -> HTMLResponse:
+    """The case page; ``extra`` goes to the template (a form's refusal and what was submitted)."""
     try:
         found = open_case(ctx.store, case_id, who.name, who.role, via="ui")
     except WorkflowError as exc:
@@ -161,8 +169,10 @@ def _render_case(
         labels=LABELS,
         needs={k: (v[0], choices[v[1]]) if v else None for k, v in needs.items()},
         takedown=takedown_file(ctx.store, case_id),
+        referral=form_defaults(ctx.store, ctx.config, case_id),
         error=error,
         now=utcnow(),
+        **extra,
     )
 
 
