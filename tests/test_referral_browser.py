@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from tests.evidence_helpers import review_to
+from tests.local_servers import SmtpCollect
 from tests.referral_web_helpers import PROVIDER, PROVIDER_EMAIL, referral_config
-from tests.test_referral_delivery import Collect, smtp  # noqa: F401 (the SMTP server fixture)
+from tests.test_referral_delivery import smtp  # noqa: F401 (the SMTP server fixture)
 from tests.test_workflow_browser import ARTIFACTS, CHROMIUM_ARGS, _login
 from tests.workflow_helpers import make_users, seed_case
 from vigil.api import create_app
@@ -32,7 +33,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def server(config: Config, smtp: tuple[Collect, int, Path]) -> Iterator[tuple[str, Store, Collect, int, int]]:  # noqa: F811
+def server(config: Config, smtp: tuple[SmtpCollect, int, Path]) -> Iterator[tuple[str, Store, SmtpCollect, int, int]]:  # noqa: F811
     handler, port, cert = smtp
     cfg = referral_config(config)
     cfg.extra["smtp"] = {"host": "127.0.0.1", "port": port, "from": "iru@authority.test", "cafile": str(cert)}
@@ -46,7 +47,7 @@ def server(config: Config, smtp: tuple[Collect, int, Path]) -> Iterator[tuple[st
     store.close()
 
 
-def test_draft_approve_send_in_chromium(server: tuple[str, Store, Collect, int, int]) -> None:
+def test_draft_approve_send_in_chromium(server: tuple[str, Store, SmtpCollect, int, int]) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     url, store, handler, case_id, other = server

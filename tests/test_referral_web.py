@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.evidence_helpers import approve, review_to
-from tests.local_servers import Page, web_server
+from tests.local_servers import Page, free_port, web_server
 from tests.referral_web_helpers import PROVIDER, login, referral_config
-from tests.test_referral_delivery import SECRET, free_port
+from tests.test_referral_delivery import SECRET
 from tests.workflow_helpers import make_users, seed_case
 from vigil.api import create_app
 from vigil.api.server import serve_in_thread
