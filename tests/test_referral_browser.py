@@ -33,7 +33,9 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def server(config: Config, smtp: tuple[SmtpCollect, int, Path]) -> Iterator[tuple[str, Store, SmtpCollect, int, int]]:  # noqa: F811
+def server(  # noqa: F811 (the smtp fixture)
+    config: Config, smtp: tuple[SmtpCollect, int, Path]
+) -> Iterator[tuple[str, Store, SmtpCollect, int, int]]:
     handler, port, cert = smtp
     cfg = referral_config(config)
     cfg.extra["smtp"] = {"host": "127.0.0.1", "port": port, "from": "iru@authority.test", "cafile": str(cert)}
