@@ -33,8 +33,9 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def server(  # noqa: F811 (the smtp fixture)
-    config: Config, smtp: tuple[SmtpCollect, int, Path]
+def server(
+    config: Config,
+    smtp: tuple[SmtpCollect, int, Path],  # noqa: F811 (the SMTP server fixture)
 ) -> Iterator[tuple[str, Store, SmtpCollect, int, int]]:
     handler, port, cert = smtp
     cfg = referral_config(config)
