@@ -31,7 +31,8 @@ _TYPES = {
 }
 
 
-def chunks(entries: Iterable[NewEntry], size: int = CHUNK) -> Iterator[list[NewEntry]]:
+def chunks(entries: Iterable[NewEntry], size: int | None = None) -> Iterator[list[NewEntry]]:
+    size = size or CHUNK
     batch: list[NewEntry] = []
     for entry in entries:
         batch.append(entry)
@@ -87,7 +88,9 @@ class EntryLoader:
 
     def _row(self, pos: int, e: NewEntry) -> tuple[Any, ...]:
         # Column sizes are enforced by PostgreSQL only: clip as every other bulk path does.
-        sized = clip(bank_entries, {"signal_type": e.signal_type, "source": e.source, "source_id": e.source_id})
+        sized = clip(
+            bank_entries, {"signal_type": e.signal_type, "source": e.source, "source_id": e.source_id}
+        )
         json_text, stamp = self.convert["meta"], self.convert["first_seen"]
         return (
             pos,

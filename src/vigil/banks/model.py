@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 DEFAULT_THRESHOLD = 31
+MAX_SOURCE_ID = 512  # characters of an entry's id in its source list (bank_entries.source_id)
 SIGNAL_TYPES = ("pdq", "md5", "sha256", "vpdq", "tlsh", "chromaprint")
 
 _HEX = {"pdq": 64, "md5": 32, "sha256": 64}
