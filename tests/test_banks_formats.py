@@ -91,3 +91,63 @@ def test_hostile_input_never_crashes(text: str, fmt: str) -> None:
         assert isinstance(rec, NewEntry | Rejected)
         if isinstance(rec, Rejected):
             assert rec.location and rec.reason
+
+
+_GARBAGE = st.one_of(
+    st.text(alphabet="0123456789abcdefxyz -,;", min_size=1, max_size=80),  # near-hex, wrong lengths
+    st.text(min_size=1, max_size=80).filter(lambda s: "\n" not in s and "\r" not in s),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.binary(min_size=32, max_size=32).map(lambda b: ("good", b.hex())),
+            st.binary(min_size=32, max_size=32).map(lambda b: ("good", b.hex().upper() + "  # note")),
+            _GARBAGE.map(lambda s: ("raw", s)),
+        ),
+        max_size=40,
+    )
+)
+def test_lines_keep_order_and_report_every_bad_line(records: list[tuple[str, str]]) -> None:
+    """Every hash comes back normalised and in order; every other non-blank, non-comment line comes back
+    rejected with its own line number (whatever else the file holds)."""
+    text = "\n".join(value for _, value in records) + "\n"
+    good, bad = _split(list(read(text, "lines", "pdq")))
+    want_good: list[str] = []
+    want_bad: list[str] = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if len(line) == 64 and all(c in "0123456789abcdef" for c in line.lower()):
+            want_good.append(line.lower())
+        else:
+            want_bad.append(f"line {number}")
+    assert [g.value for g in good] == want_good
+    assert [b.location for b in bad] == want_bad
+    assert all(b.reason for b in bad)
+    assert len(want_good) >= sum(kind == "good" for kind, _ in records)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.binary(min_size=32, max_size=32).map(bytes.hex), min_size=1, max_size=8), st.data())
+def test_te_csv_bad_rows_do_not_stop_the_file(hashes: list[str], data: st.DataObject) -> None:
+    """Bad rows among good ones (oversized fields, missing hash, long ids, NUL): each is rejected on its own
+    line and every good row still comes through."""
+    bad_rows = [
+        "pdq," + "a" * 140_000 + ",x,",  # over the csv module's field size limit (or just not a hash)
+        "pdq",
+        "pdq,,x,",
+        "pdq," + "b" * 64 + "," + "i" * 600 + ",",
+        "pdq," + "c" * 64 + ",x,a\x00b",
+        'pdq,"' + "d" * 64 + '"extra,x,',
+    ]
+    rows: list[tuple[bool, str]] = [(True, f"pdq,{h},id-{i},tag") for i, h in enumerate(hashes)]
+    for row in data.draw(st.lists(st.sampled_from(bad_rows), max_size=6)):
+        rows.insert(data.draw(st.integers(0, len(rows))), (False, row))
+    text = "signal_type,signal_str,id,tags\n" + "\n".join(r for _, r in rows) + "\n"
+    good, bad = _split(list(read(text, "te-csv")))
+    assert [g.value for g in good] == hashes
+    assert [b.location for b in bad] == [f"line {n}" for n, (ok, _) in enumerate(rows, 2) if not ok]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from vigil.banks.model import Entry, NewEntry, normalise_type, normalise_value
+from vigil.banks.model import MAX_SOURCE_ID, Entry, NewEntry, normalise_type, normalise_value
 from vigil.errors import UsageError
 
 FORMATS = ("lines", "te-csv", "tat-json")
@@ -56,6 +56,26 @@ def _parse_time(value: Any) -> datetime | None:
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     except (ValueError, OverflowError, OSError):
         return None
+
+
+def _has_nul(obj: Any) -> bool:
+    if isinstance(obj, str):
+        return "\x00" in obj
+    if isinstance(obj, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in obj.items())
+    if isinstance(obj, list):
+        return any(_has_nul(v) for v in obj)
+    return False
+
+
+def _checked(where: str, entry: NewEntry) -> NewEntry | Rejected:
+    """The entry, or why the store cannot keep it as it is (PostgreSQL refuses NUL characters in text
+    and JSON, and an id longer than its column): one such record must not fail the whole import."""
+    if entry.source_id is not None and len(entry.source_id) > MAX_SOURCE_ID:
+        return Rejected(where, f"id longer than {MAX_SOURCE_ID} characters", entry.source_id[:200])
+    if _has_nul(entry.meta) or _has_nul(entry.source_id):
+        return Rejected(where, "NUL character in the record")
+    return entry
 
 
 def read(
@@ -102,37 +122,46 @@ def read_te_csv(text: str, source: str | None = None) -> Iterator[NewEntry | Rej
         yield Rejected("line 1", f"no signal column in the header (want one of {', '.join(_TE_SIGNAL)})")
         return
     reader.fieldnames = fields
-    try:
-        for row in reader:
-            where = f"line {reader.line_num}"
-            if None in row:
-                yield Rejected(where, "more fields than the header", str(row[None])[:200])
-                continue
-            rec = {k: (v if v is not None else "") for k, v in row.items()}
-            stype = normalise_type(rec.get(type_col, "") or "pdq") if type_col else "pdq"
-            if stype is None:
-                yield Rejected(where, f"unknown signal type {rec.get(type_col or '', '')!r}")
-                continue
+    failed_at = -1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # e.g. a field over the csv module's size limit: that row only
+            line = reader.reader.line_num  # DictReader's own line_num is not updated on an error
+            if line == failed_at:  # no progress: the reader cannot go on
+                return
+            failed_at = line
+            yield Rejected(f"line {line}", f"bad CSV: {exc}")
+            continue
+        where = f"line {reader.line_num}"
+        if None in row:
+            yield Rejected(where, "more fields than the header", str(row[None])[:200])
+            continue
+        rec = {k: (v if v is not None else "") for k, v in row.items()}
+        stype = normalise_type(rec.get(type_col, "") or "pdq") if type_col else "pdq"
+        if stype is None:
+            yield Rejected(where, f"unknown signal type {rec.get(type_col or '', '')!r}")
+            continue
+        try:
+            value = normalise_value(stype, rec.get(value_col, ""))
+        except ValueError as exc:
+            yield Rejected(where, str(exc), str(rec.get(value_col, ""))[:200])
+            continue
+        meta = {k: v for k, v in rec.items() if k not in (value_col, type_col) and v != ""}
+        if isinstance(meta.get("meta"), str):  # our own export carries the full metadata as JSON
             try:
-                value = normalise_value(stype, rec.get(value_col, ""))
-            except ValueError as exc:
-                yield Rejected(where, str(exc), str(rec.get(value_col, ""))[:200])
-                continue
-            meta = {k: v for k, v in rec.items() if k not in (value_col, type_col) and v != ""}
-            if isinstance(meta.get("meta"), str):  # our own export carries the full metadata as JSON
-                try:
-                    extra = json.loads(meta.pop("meta"))
-                except json.JSONDecodeError:
-                    extra = None
-                if isinstance(extra, dict):
-                    meta = {**extra, **{k: v for k, v in meta.items() if k not in extra}}
-            if "tags" in meta and "labels" not in meta:
-                meta["labels"] = [t for t in str(meta["tags"]).split() if t]
-            sid = next((str(rec[c]) for c in _TE_ID if rec.get(c)), None)
-            first = _parse_time(rec.get("added_on") or rec.get("first_seen"))
-            yield NewEntry(stype, value, meta, source or "threatexchange", sid, first)
-    except csv.Error as exc:
-        yield Rejected(f"line {reader.line_num}", f"bad CSV: {exc}")
+                extra = json.loads(meta.pop("meta"))
+            except json.JSONDecodeError:
+                extra = None
+            if isinstance(extra, dict):
+                meta = {**extra, **{k: v for k, v in meta.items() if k not in extra}}
+        if "tags" in meta and "labels" not in meta:
+            meta["labels"] = [t for t in str(meta["tags"]).split() if t]
+        sid = next((str(rec[c]) for c in _TE_ID if rec.get(c)), None)
+        first = _parse_time(rec.get("added_on") or rec.get("first_seen"))
+        yield _checked(where, NewEntry(stype, value, meta, source or "threatexchange", sid, first))
 
 
 def read_tat_json(text: str, source: str | None = None) -> Iterator[NewEntry | Rejected]:
@@ -169,8 +198,16 @@ def read_tat_json(text: str, source: str | None = None) -> Iterator[NewEntry | R
             meta["outlet"] = meta["entity"]
         sid = rec.get("id", rec.get("hash_id"))
         first = _parse_time(rec.get("first_seen", rec.get("date_added", rec.get("created_at"))))
-        yield NewEntry(
-            stype, value, meta, source or "tech-against-terrorism", None if sid is None else str(sid), first
+        yield _checked(
+            where,
+            NewEntry(
+                stype,
+                value,
+                meta,
+                source or "tech-against-terrorism",
+                None if sid is None else str(sid),
+                first,
+            ),
         )
 
 

@@ -8,11 +8,13 @@ from datetime import datetime
 from typing import Any
 
 DEFAULT_THRESHOLD = 31
+MAX_SOURCE_ID = 512  # characters of an entry's id in its source list (bank_entries.source_id)
 SIGNAL_TYPES = ("pdq", "md5", "sha256", "vpdq", "tlsh", "chromaprint")
 
 _HEX = {"pdq": 64, "md5": 32, "sha256": 64}
 _TLSH = re.compile(r"^(T1)?[0-9A-Fa-f]{70}$")
 _CHROMAPRINT = re.compile(r"^\d+(,\d+)*$")
+_LOWER_HEX = re.compile(r"[0-9a-f]+")
 
 # Names other tools give the same signal types.
 ALIASES = {
@@ -44,7 +46,7 @@ def normalise_value(signal_type: str, value: str) -> str:
     if signal_type in _HEX:
         want = _HEX[signal_type]
         low = value.lower()
-        if len(low) != want or not re.fullmatch(r"[0-9a-f]+", low):
+        if len(low) != want or not _LOWER_HEX.fullmatch(low):
             raise ValueError(f"not a {signal_type} hash ({want} hex digits): {value[:80]!r}")
         return low
     if signal_type == "vpdq":

@@ -4,7 +4,7 @@ bank's ``version``, goes to the audit log, and reaches the bank's index at once 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ import numpy as np
 from sqlalchemy import Connection, func, select
 
 from vigil.banks.index import PDQIndex
+from vigil.banks.load import EntryLoader, chunks
 from vigil.banks.model import DEFAULT_THRESHOLD, Bank, Entry, NewEntry
 from vigil.banks.pdqindex import MAX_RADIUS, hex_to_words
 from vigil.banks.tables import bank_entries, banks
@@ -21,7 +22,7 @@ from vigil.errors import UsageError
 from vigil.store import Store
 from vigil.workflow.audit import append_in
 
-INSERT_BATCH = 5000
+READ_BATCH = 5000
 INDEXED = ("pdq", "vpdq")  # signal types with a PDQ index (vpdq: one row per distinct frame hash)
 
 
@@ -152,19 +153,33 @@ class BankService:
 
     # ---- entries ------------------------------------------------------------------------------------
 
-    def add(self, name: str, new: Iterable[NewEntry], actor: str = "cli", note: str = "add") -> list[int]:
-        """Add entries (duplicates of an entry already in the bank are skipped); returns the new ids."""
+    def add(
+        self,
+        name: str,
+        new: Iterable[NewEntry],
+        actor: str = "cli",
+        note: str = "add",
+        progress: Callable[[int], object] | None = None,
+    ) -> list[int]:
+        """Add entries (repeats of an entry already in the bank, or earlier in ``new``, are skipped);
+        returns the new ids in ``new``'s order. One transaction: the rows, the version bump and the audit
+        entry are stored together or not at all. ``progress`` is called with each chunk's size."""
         bank = self.get(name)
         added: list[int] = []
-        indexed: list[tuple[int, str]] = []
-        batch: list[NewEntry] = []
-        for entry in new:
-            batch.append(entry)
-            if len(batch) >= INSERT_BATCH:
-                self._insert(bank, batch, added, indexed)
-                batch = []
-        self._insert(bank, batch, added, indexed)
+        indexed: dict[str, tuple[list[int], list[str]]] = {stype: ([], []) for stype in INDEXED}
         with self.store.write() as conn:
+            loader = EntryLoader(conn, bank.id, utcnow())
+            for chunk in chunks(new):
+                for entry_id, entry in loader.insert(chunk):
+                    added.append(entry_id)
+                    if entry.signal_type in indexed:
+                        ids, hexes = indexed[entry.signal_type]
+                        for frame in [*entry.value.split(), *entry.extra_hashes]:
+                            ids.append(entry_id)
+                            hexes.append(frame)
+                if progress is not None:
+                    progress(len(chunk))
+            loader.close()
             version = self._bump(conn, bank.id)
             append_in(
                 conn,
@@ -182,55 +197,6 @@ class BankService:
         self._index_add(bank, indexed, version)
         return added
 
-    def _insert(
-        self, bank: Bank, batch: list[NewEntry], added: list[int], indexed: list[tuple[int, str]]
-    ) -> None:
-        if not batch:
-            return
-        now = utcnow()
-        with self.store.write() as conn:
-            existing = {
-                (r[0], r[1])
-                for r in conn.execute(
-                    select(bank_entries.c.signal_type, bank_entries.c.value).where(
-                        bank_entries.c.bank_id == bank.id,
-                        bank_entries.c.value.in_(list({e.value for e in batch})),
-                    )
-                )
-            }
-            rows = []
-            for e in batch:
-                if (e.signal_type, e.value) in existing:
-                    continue
-                existing.add((e.signal_type, e.value))
-                meta = dict(e.meta)
-                rows.append(
-                    {
-                        "bank_id": bank.id,
-                        "signal_type": e.signal_type,
-                        "value": e.value,
-                        "frames": list(e.extra_hashes) or None,
-                        "source": e.source,
-                        "source_id": e.source_id,
-                        "meta": meta,
-                        "first_seen": e.first_seen,
-                        "enabled": True,
-                        "quarantined": False,
-                        "review_reason": None,
-                        "match_count": 0,
-                        "created_at": now,
-                    }
-                )
-            if not rows:
-                return
-            ids = [r[0] for r in conn.execute(bank_entries.insert().returning(bank_entries.c.id), rows)]
-        for entry_id, row in zip(ids, rows, strict=True):
-            added.append(entry_id)
-            if row["signal_type"] in INDEXED:
-                frames: list[str] = list(row["frames"] or [])  # type: ignore[call-overload]
-                for frame in [*str(row["value"]).split(), *frames]:
-                    indexed.append((entry_id, row["signal_type"] + ":" + frame))
-
     def entries(self, name: str, include_disabled: bool = True) -> Iterator[Entry]:
         bank = self.get(name)
         last = 0
@@ -239,7 +205,7 @@ class BankService:
             if not include_disabled:
                 query = query.where(bank_entries.c.enabled.is_(True), bank_entries.c.quarantined.is_(False))
             with self.store.read() as conn:
-                rows = conn.execute(query.order_by(bank_entries.c.id).limit(INSERT_BATCH)).mappings().all()
+                rows = conn.execute(query.order_by(bank_entries.c.id).limit(READ_BATCH)).mappings().all()
             if not rows:
                 return
             for r in rows:
@@ -356,18 +322,16 @@ class BankService:
         words = hex_to_words(hexes) if hexes else np.empty((0, 4), dtype=np.uint64)
         idx.rebuild(words, np.array(ids, dtype=np.int64), np.array(sorted(disabled), dtype=np.int64), version)
 
-    def _index_add(self, bank: Bank, indexed: list[tuple[int, str]], version: int) -> None:
+    def _index_add(self, bank: Bank, indexed: dict[str, tuple[list[int], list[str]]], version: int) -> None:
         for stype in INDEXED:
             idx = PDQIndex(self.index_folder(bank, stype))
-            mine = [(i, v.split(":", 1)[1]) for i, v in indexed if v.startswith(stype + ":")]
+            ids, hexes = indexed.get(stype, ([], []))
             if idx.version == version - 1:
-                if mine:
-                    idx.add(
-                        hex_to_words([v for _, v in mine]), np.array([i for i, _ in mine], np.int64), version
-                    )
+                if ids:
+                    idx.add(hex_to_words(hexes), np.array(ids, np.int64), version)
                 else:
                     idx.set_disabled(np.empty(0, np.int64), True, version)  # just record the version
-            elif idx.version != -1 or mine:
+            elif idx.version != -1 or ids:
                 self._rebuild(bank, stype, idx, version)
 
     def _index_disable(self, bank: Bank, ids: list[int], disabled: bool, version: int) -> None:

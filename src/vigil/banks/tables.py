@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
 
+from vigil.banks.model import MAX_SOURCE_ID
 from vigil.store.schema import metadata
 from vigil.store.types import JsonType, UTCDateTime
 
@@ -30,7 +31,7 @@ bank_entries = Table(
     Column("value", Text, nullable=False),
     Column("frames", JsonType),
     Column("source", String(256)),
-    Column("source_id", String(512)),
+    Column("source_id", String(MAX_SOURCE_ID)),
     Column("meta", JsonType),
     Column("first_seen", UTCDateTime),
     Column("enabled", Boolean, nullable=False, default=True),

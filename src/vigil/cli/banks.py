@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from vigil.cli.common import err, load_config, open_store, print_json
+from vigil.cli.common import RichProgress, err, load_config, open_store, print_json
 from vigil.errors import UsageError, VigilError
 
 bank_app = typer.Typer(help="Hash banks: create, import, add, list, export, enable and disable entries.")
@@ -112,7 +112,9 @@ def bank_import(
     with open_store(load_config()) as store:
         if bad:
             store.add_quarantined([Quarantined(str(file), r.location, r.reason, r.excerpt) for r in bad])
-        added = _service(store).add(name, good, note="import")
+        with RichProgress(total=len(good), label="entries") as progress:
+            progress.task(f"importing into {name}")
+            added = _service(store).add(name, good, note="import", progress=progress.advance)
     print_json(
         {
             "bank": name,

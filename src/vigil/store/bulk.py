@@ -86,6 +86,12 @@ def _plan(table: Table, dialect: str) -> tuple[list[str], list[str], list[Any]]:
     return names, marks, convert
 
 
+def converters(table: Table, dialect: str) -> dict[str, Any]:
+    """Per column, what turns a Python value into what the driver is given (None: the value as it is)."""
+    names, _, convert = _plan(table, dialect)
+    return dict(zip(names, convert, strict=True))
+
+
 def insert_new(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], key: str) -> list[Any]:
     """Insert rows whose key is not there yet; return the keys of the rows inserted."""
     dialect = conn.dialect.name
