@@ -34,6 +34,14 @@ class Config:
     #: PEM file of CA certificates to trust instead of the system's (e.g. an internal CA).
     ca_bundle: str = ""
     user_agent: str = "vigil/0.1 (+https://github.com/vigil-project/vigil)"
+    # Media that posts reference by URL (X/Twitter media, feed enclosures and images), fetched by
+    # ``vigil scan`` for hash matching. Off by default: a scan of a file then contacts no one.
+    fetch_media: bool = False
+    #: Largest image or video kept, fetched or found in a WARC.
+    max_media_bytes: int = 50 * 1024**2
+    max_media_per_item: int = 8
+    #: Seconds between two media requests to the same host.
+    media_fetch_delay: float = 0.25
     # Queue between ingestion and detection: "" runs detection in-process; "nats://host:4222" uses
     # NATS JetStream (stream ``queue_stream``; ``vigil worker`` processes it).
     queue_url: str = ""

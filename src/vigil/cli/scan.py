@@ -23,6 +23,13 @@ def _print_summary(summary: ScanSummary) -> None:
         f"[yellow]{summary.quarantined} quarantined[/], [red]{summary.detections} detections[/], "
         f"{summary.cases} cases opened"
     )
+    if summary.media_fetched or summary.media_cached or summary.media_failed:
+        err.print(
+            f"media by URL: {summary.media_fetched} fetched, {summary.media_cached} already fetched, "
+            f"[yellow]{summary.media_failed} failed[/]"
+        )
+    elif summary.media_not_fetched:
+        err.print(f"{summary.media_not_fetched} media URLs not fetched (--fetch-media fetches them)")
     for e in summary.errors[:20]:
         err.print(f"  [yellow]{e['source']}[/] {e['location']}: {e['reason']}")
     if len(summary.errors) > 20:
@@ -38,13 +45,21 @@ def scan(
     executor: Annotated[
         str, typer.Option(help="local (in-process) or ray (RAY_ADDRESS, or a local Ray).")
     ] = "local",
+    fetch_media: Annotated[
+        bool | None,
+        typer.Option(
+            "--fetch-media/--no-fetch-media",
+            help="Fetch the images and videos that posts reference by URL (X media, feed enclosures) "
+            "for hash matching. Default: the config's fetch_media (off).",
+        ),
+    ] = None,
 ) -> None:
     """Ingest a file, folder or URL: store new items, run the detectors, open cases for hits."""
     config = load_config()
     with open_store(config) as store:
         detectors = load_detectors(config)
         pipeline = make_pipeline(executor, store, detectors)
-        scanner = Scanner(config, store, detectors, pipeline)
+        scanner = Scanner(config, store, detectors, pipeline, fetch_media=fetch_media)
         try:
             with RichProgress() as progress:
                 summary = scanner.scan(target, fmt, progress)

@@ -15,6 +15,8 @@ from vigil.core.media import MediaSink
 from vigil.core.model import Item, Quarantined, utcnow
 from vigil.core.pipeline import BatchProcessor, Pipeline
 from vigil.core.registry import SOURCES, plugin
+from vigil.crawl.mediafetch import MediaFetcher
+from vigil.crawl.mediarefs import media_urls
 from vigil.crawl.netguard import Resolver
 from vigil.errors import SourceError, VigilError
 from vigil.sources.base import SourceContext
@@ -48,6 +50,12 @@ class ScanSummary:
     quarantined: int = 0
     detections: int = 0
     cases: int = 0
+    #: Media referenced by URL: fetched now, found already fetched, failed (each failure in ``errors``),
+    #: or left unfetched because fetching is off.
+    media_fetched: int = 0
+    media_cached: int = 0
+    media_failed: int = 0
+    media_not_fetched: int = 0
     errors: list[dict[str, str]] = field(default_factory=list)
 
     def error(self, source: str, location: str, reason: str) -> None:
@@ -66,7 +74,10 @@ class Scanner:
         detectors: Sequence[Detector],
         pipeline: BatchProcessor | None = None,
         resolver: Resolver | None = None,
+        fetch_media: bool | None = None,
     ) -> None:
+        """``fetch_media`` (None: the configuration's ``fetch_media``) fetches the media that items
+        reference by URL before detection (``vigil.crawl.mediafetch``)."""
         self.config = config
         self.store = store
         #: Host names to addresses for URL targets (None: DNS); the SSRF guard checks what it gives.
@@ -78,7 +89,10 @@ class Scanner:
             max_record_bytes=config.max_record_bytes,
             max_file_bytes=config.max_file_bytes,
             max_decompressed_bytes=config.max_decompressed_bytes,
+            max_media_bytes=config.max_media_bytes,
         )
+        fetch = config.fetch_media if fetch_media is None else fetch_media
+        self.media_fetcher = MediaFetcher(config, store, resolver) if fetch else None
 
     def scan(self, target: str, fmt: str | None = None, progress: Progress | None = None) -> ScanSummary:
         if fmt:
@@ -132,7 +146,7 @@ class Scanner:
                     else:
                         batch.append(record)
                         if len(batch) >= BATCH:
-                            self._flush(batch, bad, summary, progress)
+                            self._flush(batch, bad, summary, progress, display)
                             batch, bad = [], []
             except SourceError as exc:
                 summary.error(where, "", exc.reason)
@@ -141,17 +155,38 @@ class Scanner:
             except Exception as exc:  # a parser bug must not end the scan: report it, go on
                 log.exception("source %s failed on %s", task.source.name, where)
                 summary.error(where, "", f"internal error in source {task.source.name}: {exc!r}")
-            self._flush(batch, bad, summary, progress)
+            self._flush(batch, bad, summary, progress, display)
 
     def _flush(
-        self, batch: list[Item], bad: list[Quarantined], summary: ScanSummary, progress: Progress
+        self,
+        batch: list[Item],
+        bad: list[Quarantined],
+        summary: ScanSummary,
+        progress: Progress,
+        display: str | None = None,
     ) -> None:
         if bad:
             self.store.add_quarantined(bad)
         if batch:
+            self._media(batch, summary, display)
             result = self.pipeline.process(batch)
             summary.items += len(batch)
             summary.new_items += result.new_items
             summary.detections += result.detections
             summary.cases += result.cases
         progress.advance(len(batch) + len(bad))
+
+    def _media(self, batch: list[Item], summary: ScanSummary, display: str | None) -> None:
+        if self.media_fetcher is None:
+            limit = self.config.max_media_per_item
+            summary.media_not_fetched += sum(len(media_urls(item, limit)) for item in batch)
+            return
+        stats = self.media_fetcher.attach(batch)
+        summary.media_fetched += stats.fetched
+        summary.media_cached += stats.cached
+        summary.media_failed += len(stats.failures)
+        for failure in stats.failures:
+            origin = failure.item.origin
+            source = display or (origin.source if origin else failure.item.source)
+            location = origin.location if origin else failure.item.id
+            summary.error(source, location, f"media {failure.url}: {failure.reason}")

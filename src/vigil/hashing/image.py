@@ -30,7 +30,9 @@ def open_image(source: Path | bytes) -> Image.Image:
                 raise RecordError(f"image too large: {img.width}x{img.height}")
             img.load()
             return ImageOps.exif_transpose(img) or img
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombWarning) as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise RecordError(f"image too large (decompression bomb?): {exc}") from exc
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise RecordError(f"not a readable image: {exc}") from exc
 
 

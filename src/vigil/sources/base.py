@@ -26,6 +26,8 @@ class SourceContext:
     max_record_bytes: int = 8 * 1024**2
     max_file_bytes: int = 2 * 1024**3
     max_decompressed_bytes: int = 512 * 1024**2
+    #: Largest image or video kept from inside a container (a WARC's responses).
+    max_media_bytes: int = 50 * 1024**2
 
 
 class Source(ABC):

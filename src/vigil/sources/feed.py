@@ -20,6 +20,7 @@ from vigil.sources.html import html_to_text, links_and_images
 from vigil.sources.records import parse_date
 
 ATOM = "http://www.w3.org/2005/Atom"
+MEDIA_RSS = "{http://search.yahoo.com/mrss/}"
 _ENTRY_TAGS = {"item", "entry"}
 _FEED_TAGS = {"channel", "feed"}
 
@@ -117,7 +118,7 @@ class FeedSource(Source):
             {"url": e.get("url") or e.get("href"), "type": e.get("type")}
             for e in el
             if _local(e.tag) == "enclosure" or (_local(e.tag) == "link" and e.get("rel") == "enclosure")
-        ]
+        ] + _media_rss(el)
         if enclosures:
             meta["enclosures"] = enclosures
         categories = [c.get("term") or _text(c) for c in el if _local(c.tag) == "category"]
@@ -144,6 +145,20 @@ class FeedSource(Source):
             origin=Origin(source, where, self.name),
             meta=meta,
         )
+
+
+def _media_rss(entry: Element) -> list[dict[str, str | None]]:
+    """Media RSS ``media:content`` and ``media:thumbnail``, directly in the entry or in a ``media:group``."""
+    found: list[dict[str, str | None]] = []
+    for child in entry:
+        if not isinstance(child.tag, str) or not child.tag.startswith(MEDIA_RSS):
+            continue
+        nodes = list(child) if child.tag == MEDIA_RSS + "group" else [child]
+        for node in nodes:
+            if node.tag in (MEDIA_RSS + "content", MEDIA_RSS + "thumbnail") and node.get("url"):
+                kind = "thumbnail" if node.tag.endswith("thumbnail") else node.get("medium")
+                found.append({"url": node.get("url"), "type": node.get("type"), "medium": kind})
+    return found
 
 
 def _link(entry: Element) -> str:

@@ -1,5 +1,7 @@
 """WARC and WARC.gz: each ``response`` record with an HTML page becomes an Item (main text by trafilatura,
-out-links and image URLs kept).
+out-links and image URLs kept). Image and video responses (by declared type and magic bytes, checked by
+``vigil.core.mediacheck``, at most ``max_media_bytes``) are stored as media and attached to the pages of
+the same WARC that reference them (``vigil.sources.warcmedia``), or become items of their own.
 
 Decompression is bounded: a .warc.gz is inflated by this module, counting bytes, and reading stops at
 ``max_decompressed_bytes`` (a gzip bomb is quarantined with its reason; what came before is kept). HTTP
@@ -20,10 +22,14 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import BufferedReader, ChunkedDataReader
 from warcio.exceptions import ArchiveLoadFailed
 
-from vigil.core.model import Item, Origin, Quarantined, make_item_id
+from vigil.core.mediacheck import UNTYPED, check_media, is_media_type, sniff_mime
+from vigil.core.model import Item, Media, Origin, Quarantined, make_item_id
+from vigil.errors import RecordError
 from vigil.sources.base import Record, Source, SourceContext
+from vigil.sources.fetch import file_name
 from vigil.sources.html import links_and_images, main_text
 from vigil.sources.records import parse_date
+from vigil.sources.warcmedia import PageMediaLinker
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _GZIP = b"\x1f\x8b"
@@ -90,6 +96,7 @@ class WarcSource(Source):
             unit = "uncompressed byte" if compressed else "byte"
             iterator = ArchiveIterator(stream)
             last = "start of file"
+            linker = PageMediaLinker()
             try:
                 for record in iterator:
                     offset = iterator.offset  # start of this record (get_record_offset would consume it)
@@ -97,9 +104,7 @@ class WarcSource(Source):
                     last = f"record at {unit} {offset}" + (f" {rec_id}" if rec_id else "")
                     if record.rec_type != "response":
                         continue
-                    out = self._response(record, source, last, ctx)
-                    if out is not None:
-                        yield out
+                    yield from self._response(record, source, last, ctx, linker)
             except DecompressionLimit as exc:
                 yield Quarantined(source, f"after {last}", f"{exc}; the rest of the file is unread")
             except (ArchiveLoadFailed, EOFError, OSError, zlib.error, ValueError) as exc:
@@ -114,22 +119,75 @@ class WarcSource(Source):
                     f"after {last}",
                     f"truncated or malformed WARC: {exc}; the rest of the file is unread",
                 )
+            yield from linker.finish()
 
-    def _response(self, record: Any, source: str, where: str, ctx: SourceContext) -> Record | None:
+    def _response(
+        self, record: Any, source: str, where: str, ctx: SourceContext, linker: PageMediaLinker
+    ) -> list[Record]:
         headers = record.http_headers
         ctype = (headers.get_header("Content-Type") or "").lower() if headers else ""
-        if not ctype.startswith(_HTML_TYPES):
-            return None
-        body = record.raw_stream.read(ctx.max_record_bytes + 1)
-        if len(body) > ctx.max_record_bytes:
-            return Quarantined(source, where, f"record body longer than {ctx.max_record_bytes} bytes")
+        if ctype.startswith(_HTML_TYPES):
+            page = self._page(record, ctype, source, where, ctx)
+            return list(linker.page(page)) if isinstance(page, Item) else [page]
+        declared = ctype.split(";", 1)[0].strip()
+        if (
+            headers is None
+            or not is_media_type(declared)
+            or not str(headers.get_statuscode()).startswith("2")
+        ):
+            return []
+        found = self._media(record, declared, source, where, ctx)
+        if not isinstance(found, tuple):
+            return [found] if found is not None else []
+        url, media, item = found
+        return list(linker.image(url, media, item))
+
+    def _body(self, record: Any, source: str, where: str, limit: int) -> bytes | Quarantined:
+        """The decoded HTTP body of a response record, at most ``limit`` bytes, or why not."""
+        body = record.raw_stream.read(limit + 1)
+        if len(body) > limit:
+            return Quarantined(source, where, f"record body longer than {limit} bytes")
         if getattr(record.raw_stream, "limit", 0) > 0 and not record.raw_stream.read(1):
             declared = record.rec_headers.get_header("Content-Length")
             return Quarantined(source, where, f"record truncated: Content-Length {declared}, body ends early")
         try:
-            content = _decode_body(body, headers, ctx.max_record_bytes)
+            return _decode_body(body, record.http_headers, limit)
         except (ValueError, OSError, zlib.error, EOFError) as exc:
             return Quarantined(source, where, f"undecodable HTTP body: {exc}")
+
+    def _media(
+        self, record: Any, declared: str, source: str, where: str, ctx: SourceContext
+    ) -> tuple[str, Media, Item] | Quarantined | None:
+        content = self._body(record, source, where, ctx.max_media_bytes)
+        if isinstance(content, Quarantined):
+            return content
+        url = record.rec_headers.get_header("WARC-Target-URI") or ""
+        if declared in UNTYPED and not (sniff_mime(content[:64]) or "").startswith(("image/", "video/")):
+            return None  # an untyped download that is no image or video: not media, nothing to say
+        try:
+            mime = check_media(content, declared)
+        except RecordError as exc:
+            return Quarantined(source, where, f"media {url}: {exc.reason}")
+        media = ctx.media.put_bytes(content, file_name(url, "media"), mime, url=url or None)
+        rec_id = record.rec_headers.get_header("WARC-Record-ID")
+        item = Item(
+            id=make_item_id(self.name, rec_id, "", url or media.sha256),
+            source=self.name,
+            text="",
+            native_id=rec_id,
+            url=url or None,
+            published=parse_date(record.rec_headers.get_header("WARC-Date")),
+            media=[media],
+            origin=Origin(source, where, self.name),
+            meta={"status": record.http_headers.get_statuscode(), "content_type": declared, "mime": mime},
+        )
+        return url, media, item
+
+    def _page(self, record: Any, ctype: str, source: str, where: str, ctx: SourceContext) -> Record:
+        headers = record.http_headers
+        content = self._body(record, source, where, ctx.max_record_bytes)
+        if isinstance(content, Quarantined):
+            return content
         html = content.decode(_charset(ctype), "replace")
         url = record.rec_headers.get_header("WARC-Target-URI")
         rec_id = record.rec_headers.get_header("WARC-Record-ID")
