@@ -24,12 +24,17 @@ from vigil.config import Config
 from vigil.core.model import Case
 from vigil.privacy.deconfliction import DeconflictionBlocked, deconfliction_hook
 from vigil.privacy.leakcheck import find_leaks, table_texts
+from vigil.privacy.mask import mask_identifiers
 from vigil.privacy.reveal import RevealRefused, reveal
 from vigil.privacy.views import list_row
 from vigil.store import Store
 from vigil.workflow import accounts
 
 OTHER_EMAIL = "someone.else@example.com"  # only inside content text, which is kept as collected
+# Identifiers that staff type into free text (a transition's reason, a lift note): stored as typed, shown
+# masked by every audit and history view.
+TYPED = ["placeholder_user", "someone@example.org", "+44 20 7946 0123"]
+TYPED_NOTE = f"caller @{TYPED[0]} wrote from {TYPED[1]}, phone {TYPED[2]}"
 SURFACES: list[Callable[[Store, Path, str], dict[str, str]]] = []
 
 
@@ -38,6 +43,8 @@ def _cli_surfaces(store: Store, home: Path, url: str) -> dict[str, str]:
     for args in (
         ["dnr", "add", "account", f"telegram:{HANDLES[0]}", "--reason", "placeholder op", "--actor", "olga"],
         ["hold", "add", "account", f"telegram:{HANDLES[1]}", "--reason", "REF-9", "--actor", "ivy"],
+        ["dnr", "lift", "2", "--note", TYPED_NOTE, "--actor", "olga"],
+        ["audit", "list", "--limit", "1000"],
         ["dnr", "list", "--actor", "olga"],
         ["hold", "list"],
         ["report", "processing", "--json"],
@@ -120,6 +127,10 @@ def _app_surfaces(store: Store, home: Path, url: str) -> dict[str, str]:
                 for case_id in _case_ids(store):
                     path = f"/api/v1/privacy/cases/{case_id}/identities"
                     out[f"{user} GET {path}"] = clients[user].get(path).text
+                # The history of the case whose reason holds typed identifiers (its item and title hold
+                # none: a case page shows content as collected).
+                for path in (f"/api/v1/cases/{_case_ids(store)[-1]}", f"/cases/{_case_ids(store)[-1]}"):
+                    out[f"{user} GET {path}"] = client.get(path).text
         finally:
             for client in clients.values():
                 client.close()
@@ -130,6 +141,11 @@ def _app_surfaces(store: Store, home: Path, url: str) -> dict[str, str]:
     assert (
         "privacy.reveal" in out["otto GET /api/v1/audit"] and "telegram:psa_" in out["ivan GET /privacy/dnr"]
     )
+    # The typed reason is on the scanned audit and history views, masked.
+    masked = mask_identifiers(TYPED_NOTE)
+    for where in ("otto GET /api/v1/audit", "otto GET /api/v1/audit/export", "otto GET /audit"):
+        assert masked in out[where].replace("&#34;", '"'), where
+    assert masked in out[f"ana GET /api/v1/cases/{_case_ids(store)[-1]}"]
     return out
 
 
@@ -143,6 +159,12 @@ def _act(clients: dict[str, httpx.Client], store: Store) -> None:
     """What people do before the lists are read: an entry on the do-not-refer list (given in clear), a
     reveal by the DPO (its answer holds the clear value; the lists must not), a reveal refused."""
     ivan, dana, ana = clients["ivan"], clients["dana"], clients["ana"]
+    moved = ana.post(
+        f"/api/v1/cases/{_case_ids(store)[-1]}/transition",
+        json={"to": "triage", "reason": TYPED_NOTE},
+        headers={"X-CSRF-Token": _csrf(ana)},
+    )
+    assert moved.status_code == 200, moved.text
     entry = {"kind": "account", "value": f"telegram:{HANDLES[1]}", "reason": "placeholder op", "days": 9}
     added = ivan.post("/api/v1/privacy/dnr", json=entry, headers={"X-CSRF-Token": _csrf(ivan)})
     assert added.status_code == 201, added.text
@@ -236,11 +258,13 @@ def test_no_clear_identifier_outside_the_vault(
         texts["log"] = caplog.text
         texts.update({f"table {k}": v for k, v in table_texts(shared).items()})
         assert OTHER_EMAIL not in texts["list rows"]  # identifiers inside text are masked in lists
-        found = find_leaks(texts, [*CLEAR, "third.person@example.org", OTHER_EMAIL])
+        found = find_leaks(texts, [*CLEAR, "third.person@example.org", OTHER_EMAIL, *TYPED])
         # Content keeps what was collected: the handle and address written inside a post and in the title
         # made from it are found in items.text and cases.title (so the scan does find what is there), and
         # nowhere else: every list shows them masked.
         content = {(f"table {t}", i) for t in ("items", "cases") for i in (HANDLES[0], OTHER_EMAIL)}
+        # Free text typed by staff is stored as typed (the audit log is hash-chained: never rewritten).
+        content |= {(f"table {t}", i) for t in ("audit_log", "case_events") for i in TYPED}
         assert content <= set(found)
         assert [leak for leak in found if leak not in content] == []
         assert "identity_vault" in table_texts(shared, skip=())

@@ -1,10 +1,13 @@
-"""``/api/v1/audit``: read the log, verify its chain, export it (auditors and admins)."""
+"""``/api/v1/audit``: read the log, verify its chain, export it (auditors and admins).
+
+Entries are shown and exported as ``vigil.privacy.views.audit_row`` makes them: identifiers that staff
+typed into free text are masked; ``POST /api/v1/privacy/reveal-record`` shows one entry in clear."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
@@ -12,6 +15,7 @@ from fastapi.responses import StreamingResponse
 from vigil.api.auth import Principal, require
 from vigil.api.context import AppContext, get_ctx
 from vigil.api.schemas import AuditEntryOut, ErrorOut, VerifyOut
+from vigil.privacy.views import audit_row
 from vigil.workflow import audit
 from vigil.workflow.roles import Permission
 
@@ -28,9 +32,9 @@ def list_entries(
     who: Principal = Depends(require(Permission.VIEW_AUDIT)),
     ctx: AppContext = Depends(get_ctx),
 ) -> list[AuditEntryOut]:
-    """Newest first."""
+    """Newest first; identifiers in free text masked."""
     found = audit.entries(ctx.store, limit, offset, target_type, target_id)
-    return [AuditEntryOut(**{k: getattr(e, k) for k in AuditEntryOut.model_fields}) for e in found]
+    return [AuditEntryOut(**_fields(audit_row(e))) for e in found]
 
 
 @router.get("/verify", response_model=VerifyOut, responses=ERRORS)
@@ -45,7 +49,8 @@ def verify(
 def export(
     who: Principal = Depends(require(Permission.EXPORT_AUDIT)), ctx: AppContext = Depends(get_ctx)
 ) -> StreamingResponse:
-    """The whole log as JSON Lines, newest first. The export itself is audited."""
+    """The whole log as JSON Lines, newest first, identifiers in free text masked (so the export cannot be
+    re-verified on its own: ``/verify`` checks the stored chain). The export itself is audited."""
     audit.append(ctx.store, who.name, "audit.export", "audit_log", None, {"format": "jsonl"})
     store = ctx.store
 
@@ -54,7 +59,10 @@ def export(
         while batch := audit.entries(store, 1000, offset):
             offset += len(batch)
             for e in batch:
-                row = {k: getattr(e, k) for k in AuditEntryOut.model_fields}
-                yield json.dumps(row, default=str, ensure_ascii=False) + "\n"
+                yield json.dumps(_fields(audit_row(e)), default=str, ensure_ascii=False) + "\n"
 
     return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+
+def _fields(entry: audit.AuditEntry) -> dict[str, Any]:
+    return {k: getattr(entry, k) for k in AuditEntryOut.model_fields}

@@ -19,7 +19,7 @@ from vigil.api.context import AppContext, get_ctx
 from vigil.api.errors import ApiError
 from vigil.api.schemas import ErrorOut
 from vigil.core.model import utcnow
-from vigil.privacy import deconfliction, reveal
+from vigil.privacy import deconfliction, reveal, reveal_record
 from vigil.privacy.access import ADMIN, PermissionDenied, may_reveal
 from vigil.privacy.settings import PrivacySettings
 from vigil.store import Store
@@ -61,6 +61,27 @@ class RevealOut(BaseModel):
     revealed_at: datetime
     expires_at: datetime
     show_seconds: int = Field(description="how long a UI shows the value before hiding it again")
+
+
+class RevealRecordIn(BaseModel):
+    """The audit entry (``audit_log``) or case history line (``case_event``) whose free text to show in
+    clear; reason as for a pseudonym."""
+
+    model_config = ConfigDict(extra="forbid")
+    record: str = Field(min_length=1, max_length=32)
+    id: int = Field(ge=1, le=2**62)
+    reason_code: str = Field("", max_length=64)
+    reason_text: str = Field("", max_length=4000)
+
+
+class RevealRecordOut(BaseModel):
+    record: str
+    id: int
+    case_id: int | None
+    text: dict[str, Any]
+    revealed_at: datetime
+    expires_at: datetime
+    show_seconds: int = Field(description="how long a UI shows the text before hiding it again")
 
 
 class IdentityOut(BaseModel):
@@ -148,6 +169,33 @@ def post_reveal(
     except reveal.RevealRefused as exc:
         raise ApiError(exc.status, str(exc)) from None
     out = RevealOut(**shown.to_dict(), show_seconds=settings.reveal_show_seconds)
+    return JSONResponse(out.model_dump(mode="json"), headers=NO_STORE)
+
+
+@router.post("/reveal-record", response_model=RevealRecordOut, responses=ERRORS)
+def post_reveal_record(
+    body: RevealRecordIn,
+    who: Principal = Depends(require(Permission.VIEW_CASES)),
+    ctx: AppContext = Depends(get_ctx),
+) -> JSONResponse:
+    """The clear free text (reasons, notes, justifications as typed) of one audit entry or one line of a
+    case's history, which the audit and history views show with identifiers masked. The same rules and
+    record as a reveal of a pseudonym; not to be cached."""
+    settings = privacy_settings(ctx)
+    try:
+        shown = reveal_record.reveal_record(
+            ctx.store,
+            who.name,
+            [who.role],
+            body.record,
+            body.id,
+            body.reason_code,
+            body.reason_text,
+            settings,
+        )
+    except reveal.RevealRefused as exc:
+        raise ApiError(exc.status, str(exc)) from None
+    out = RevealRecordOut(**shown.to_dict(), show_seconds=settings.reveal_show_seconds)
     return JSONResponse(out.model_dump(mode="json"), headers=NO_STORE)
 
 

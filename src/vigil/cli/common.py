@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 from collections.abc import Iterator
@@ -24,6 +25,14 @@ if TYPE_CHECKING:  # the store (SQLAlchemy) is imported only by commands that op
     from vigil.store import Store
 
 err = Console(stderr=True)
+
+
+def login_name() -> str:
+    """Who runs the command, when ``--actor`` is not given."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "operator"
 
 
 def load_config() -> Config:

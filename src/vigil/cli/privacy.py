@@ -7,7 +7,6 @@ keys. People without that access go through the API, which authenticates them.
 
 from __future__ import annotations
 
-import getpass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -16,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from vigil.cli.common import err, load_config, open_store, print_json
+from vigil.cli.common import err, load_config, login_name, open_store, print_json
 from vigil.cli.report import report_app  # `vigil report` is shared with the referral reports
 from vigil.config import Config
 from vigil.core.registry import plugins
@@ -55,10 +54,7 @@ AsJson = Annotated[bool, typer.Option("--json", help="JSON on stdout.")]
 
 
 def _me() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "operator"
+    return login_name()
 
 
 def parse_time(text: str | None, what: str = "--now") -> datetime | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 MASK = "*"
 
@@ -87,6 +88,21 @@ def mask_identifiers(text: str) -> str:
                 continue
             chars[i] = MASK
     return "".join(chars)
+
+
+def mask_value(value: Any) -> Any:
+    """``value`` (a JSON-like structure: an audit entry's details, a history line's meta) with
+    ``mask_identifiers`` applied to every string in it, dict values and list items included; keys, numbers
+    and the structure stay as they are. Free text goes under many keys (reason, note, reason_text,
+    clarification, ...), so every string is masked rather than a list of keys that a new feature would
+    have to extend."""
+    if isinstance(value, str):
+        return mask_identifiers(value)
+    if isinstance(value, dict):
+        return {k: mask_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_value(v) for v in value]
+    return value
 
 
 def _phone_end(text: str, start: int, end: int) -> int:

@@ -96,7 +96,7 @@ def reveal(
 ) -> Revealed:
     """Reveal the clear value behind ``pseudonym`` (a bare pseudonym or an account key
     ``platform:psa_...``) for ``case_id``. Raises ``RevealRefused`` (audited) when it may not."""
-    settings = settings or _settings(store)
+    settings = settings or settings_of(store)
     now = now or utcnow()
     bare = pseudonym.split(":", 1)[-1].strip()
     status, why = _refusal(store, actor, roles, case_id, bare, reason_code, reason_text, settings)
@@ -138,17 +138,16 @@ def reveal(
     return Revealed(bare, row["kind"], row["platform"], str(clear["value"]), case_id, now, expires, extra)
 
 
-def _refusal(
+def reason_refusal(
     store: Store,
     actor: str,
     roles: Iterable[str],
-    case_id: int,
-    pseudonym: str,
     reason_code: str,
     reason_text: str,
     settings: PrivacySettings,
 ) -> tuple[int, str]:
-    """``(status, why)``; ``why`` is empty when the reveal may go ahead."""
+    """What every reveal needs, whatever it reveals: a known reason code, a justification and the right
+    to reveal. ``(status, why)``; ``why`` is empty when these hold."""
     if unstorable(reason_text or ""):
         return 400, "the justification holds NUL characters or unpaired surrogates"
     if reason_code not in REASON_CODES:
@@ -160,6 +159,23 @@ def _refusal(
             403,
             f"{actor} may not reveal identities (needs role {'/'.join(settings.reveal_roles)} or a grant)",
         )
+    return 200, ""
+
+
+def _refusal(
+    store: Store,
+    actor: str,
+    roles: Iterable[str],
+    case_id: int,
+    pseudonym: str,
+    reason_code: str,
+    reason_text: str,
+    settings: PrivacySettings,
+) -> tuple[int, str]:
+    """``(status, why)``; ``why`` is empty when the reveal may go ahead."""
+    status, why = reason_refusal(store, actor, roles, reason_code, reason_text, settings)
+    if why:
+        return status, why
     if not is_pseudonym(pseudonym):
         return 400, "not a pseudonym"
     with store.read() as conn:
@@ -221,7 +237,7 @@ def case_identities(store: Store, case_id: int) -> list[Identity]:
 _KIND_BY_TAG = {tag: kind for kind, tag in KIND_TAGS.items()}
 
 
-def _settings(store: Store) -> PrivacySettings:
+def settings_of(store: Store) -> PrivacySettings:
     guard = store.identities
     return guard.settings if isinstance(guard, IdentityGuard) else PrivacySettings()
 
@@ -229,9 +245,15 @@ def _settings(store: Store) -> PrivacySettings:
 def reveal_report(
     store: Store, since: datetime | None = None, until: datetime | None = None
 ) -> dict[str, Any]:
-    """Counts of reveals and refusals, by reason, by person and by case, for the DPO."""
+    """Counts of reveals and refusals, by reason, by person and by case (or, for the free text of an audit
+    entry or a history line, by record), for the DPO."""
     query = select(
-        audit_log.c.at, audit_log.c.actor, audit_log.c.action, audit_log.c.target_id, audit_log.c.details
+        audit_log.c.at,
+        audit_log.c.actor,
+        audit_log.c.action,
+        audit_log.c.target_type,
+        audit_log.c.target_id,
+        audit_log.c.details,
     )
     query = query.where(audit_log.c.action.in_([ACTION, REFUSED]))
     if since is not None:
@@ -241,6 +263,7 @@ def reveal_report(
     done: Counter[str] = Counter()
     by_actor: Counter[str] = Counter()
     by_case: Counter[str] = Counter()
+    by_record: Counter[str] = Counter()
     refused: Counter[str] = Counter()
     with store.read() as conn:
         for row in conn.execute(query.order_by(audit_log.c.id)).mappings():
@@ -248,7 +271,10 @@ def reveal_report(
             if row["action"] == ACTION:
                 done[str(details.get("reason_code"))] += 1
                 by_actor[row["actor"]] += 1
-                by_case[str(row["target_id"])] += 1
+                if row["target_type"] == "case":
+                    by_case[str(row["target_id"])] += 1
+                else:  # the clear text of an audit entry or a history line (``reveal_record``)
+                    by_record[f"{row['target_type']}:{row['target_id']}"] += 1
             else:
                 refused[row["actor"]] += 1
     return {
@@ -258,6 +284,7 @@ def reveal_report(
         "by_reason": dict(sorted(done.items())),
         "by_actor": dict(sorted(by_actor.items())),
         "by_case": dict(sorted(by_case.items())),
+        "by_record": dict(sorted(by_record.items())),
         "refused": sum(refused.values()),
         "refused_by_actor": dict(sorted(refused.items())),
     }

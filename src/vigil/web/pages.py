@@ -17,6 +17,10 @@ from vigil.api.context import AppContext, get_ctx
 from vigil.api.errors import error_response
 from vigil.core.media import MediaSink
 from vigil.core.model import CaseState, Severity, utcnow
+from vigil.privacy.access import may_reveal
+from vigil.privacy.reveal import REASON_CODES
+from vigil.privacy.settings import PrivacySettings
+from vigil.privacy.views import audit_row, is_masked
 from vigil.referral.case_file import takedown_file
 from vigil.referral.drafting import form_defaults
 from vigil.store.schema import media
@@ -172,6 +176,7 @@ def _render_case(
         referral=form_defaults(ctx.store, ctx.config, case_id),
         error=error,
         now=utcnow(),
+        **reveal_control(ctx, who),
         **extra,
     )
 
@@ -252,15 +257,24 @@ def audit_page(
         return _login_redirect()
     if not can(who.role, Permission.VIEW_AUDIT):
         return _forbidden(request, ctx, who, f"role {who.role!r} may not read the audit log")
+    found = audit.entries(ctx.store, 200, offset)
     return _page(
         request,
         ctx,
         who,
         "audit.html",
-        entries=audit.entries(ctx.store, 200, offset),
+        entries=[(audit_row(e), is_masked(e)) for e in found],
         verified=audit.verify(ctx.store),
         offset=offset,
+        **reveal_control(ctx, who),
     )
+
+
+def reveal_control(ctx: AppContext, who: Principal) -> dict[str, Any]:
+    """What a page needs to offer the audited reveal of masked free text (``privacy_record.html``)."""
+    settings = PrivacySettings.from_config(ctx.config)
+    allowed = may_reveal(ctx.store, who.name, [who.role], settings.reveal_roles)
+    return {"may_reveal_text": allowed, "reason_codes": REASON_CODES}
 
 
 @router.get("/dashboard", response_class=HTMLResponse)

@@ -10,6 +10,7 @@ from sqlalchemy import literal, select, tuple_
 
 from vigil.core.model import Case, CaseState, Item, Severity, Signal, utcnow
 from vigil.privacy.mask import mask_identifiers
+from vigil.privacy.views import history_row
 from vigil.store import Store
 from vigil.store.schema import case_events, cases
 from vigil.store.store import _row_case
@@ -163,19 +164,24 @@ def _item_dict(item: Item | None) -> dict[str, Any] | None:
 
 
 def case_events_of(store: Store, case_id: int) -> list[dict[str, Any]]:
+    """The case's history as the case file shows it: reasons and notes typed by staff have identifiers
+    masked (``vigil.privacy.views.history_row``); ``id`` names the line for an audited reveal."""
     with store.read() as conn:
         rows = conn.execute(
             select(case_events).where(case_events.c.case_id == case_id).order_by(case_events.c.id)
         ).mappings()
         return [
-            {
-                "from": r["from_state"],
-                "to": r["to_state"],
-                "actor": r["actor"],
-                "reason": r["reason"],
-                "at": r["at"].isoformat(),
-                "meta": r["meta"] or {},
-            }
+            history_row(
+                {
+                    "id": r["id"],
+                    "from": r["from_state"],
+                    "to": r["to_state"],
+                    "actor": r["actor"],
+                    "reason": r["reason"],
+                    "at": r["at"].isoformat(),
+                    "meta": r["meta"] or {},
+                }
+            )
             for r in rows
         ]
 

@@ -1,4 +1,5 @@
-// vigil UI: the case's identities as pseudonyms, and the audited, time-limited reveal. No framework.
+// vigil UI: the case's identities as pseudonyms, and the audited, time-limited reveal (of a pseudonym, or
+// of the masked free text of an audit entry or a history line). No framework.
 (function () {
   "use strict";
 
@@ -116,6 +117,47 @@
       tbody.appendChild(none);
     }
   }
+
+  // Masked free text (an audit entry, a history line): its reason form is #reveal-record.
+  function revealRecord(button) {
+    var form = document.getElementById("reveal-record");
+    var error = document.querySelector(".reveal-record-error");
+    var body = {
+      record: button.dataset.record,
+      id: Number(button.dataset.id),
+      reason_code: form.elements.reason_code.value,
+      reason_text: form.elements.reason_text.value
+    };
+    fetch("/api/v1/privacy/reveal-record", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
+      body: JSON.stringify(body)
+    })
+      .then(function (response) {
+        return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+      })
+      .then(function (result) {
+        error.textContent = result.ok ? "" : result.data.reason || "reveal refused";
+        error.hidden = result.ok;
+        if (!result.ok) return;
+        var data = result.data;
+        var shown = { value: JSON.stringify(data.text), show_seconds: data.show_seconds, expires_at: data.expires_at };
+        show(button.nextElementSibling, button, shown);
+      })
+      .catch(function (err) { error.textContent = "reveal failed: " + err.message; error.hidden = false; });
+  }
+
+  if (window.vigilPrivacyLoaded) return;  // included by more than one part of a page
+  window.vigilPrivacyLoaded = true;
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.getElementById("reveal-record");
+    if (form) form.addEventListener("submit", function (event) { event.preventDefault(); });
+    document.querySelectorAll("button.reveal-record").forEach(function (button) {
+      button.addEventListener("click", function () { revealRecord(button); });
+    });
+  });
 
   document.addEventListener("DOMContentLoaded", function () {
     var section = document.getElementById("identities");
