@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, select, true
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, select, true
 from sqlalchemy import false as sql_false
 
 from vigil.core.model import CaseState, Severity
@@ -26,7 +26,7 @@ from vigil.workflow.errors import WorkflowError
 from vigil.workflow.sla import overdue_clause
 from vigil.workflow.sla_config import SlaSettings
 from vigil.workflow.states import APPROVERS
-from vigil.workflow.transition import mover_query
+from vigil.workflow.transition import moved_into
 
 TABS: dict[str, str] = {
     "all": "All",
@@ -62,14 +62,26 @@ def tab_clause(tab: str, viewer: Viewer) -> ColumnElement[bool]:
     if tab == "approval":
         if viewer.role not in APPROVERS:
             return sql_false()
-        proposer = mover_query(cases.c.id, CaseState.PROPOSED).scalar_subquery()
-        return and_(cases.c.state == str(CaseState.PROPOSED), func.coalesce(proposer, "") != viewer.user)
+        return and_(cases.c.state == str(CaseState.PROPOSED), cases.c.id.not_in(_proposed_by(viewer.user)))
     if tab == "overdue":
         return overdue_clause(viewer.sla, viewer.now)
     if tab == "mine":
-        moved = exists().where(case_events.c.case_id == cases.c.id, case_events.c.actor == viewer.user)
-        return and_(cases.c.state != str(CaseState.CLOSED), moved)
+        moved = select(case_events.c.case_id).where(case_events.c.actor == viewer.user)
+        return and_(cases.c.state != str(CaseState.CLOSED), cases.c.id.in_(moved))
     return true()
+
+
+def _proposed_by(user: str) -> Select[tuple[int]]:
+    """Cases whose last move into ``proposed`` was ``user``'s (the four-eyes rule's proposer, as in
+    ``transition``). Not correlated with ``cases``: the database runs it once, not once per row."""
+    mine, later = case_events.alias("mine"), case_events.alias("later")
+    return select(mine.c.case_id).where(
+        mine.c.actor == user,
+        moved_into(mine, CaseState.PROPOSED),
+        ~exists().where(
+            later.c.case_id == mine.c.case_id, later.c.id > mine.c.id, moved_into(later, CaseState.PROPOSED)
+        ),
+    )
 
 
 def tab_counts(store: Store, viewer: Viewer) -> dict[str, int]:
