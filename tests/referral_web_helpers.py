@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from tests.test_referral_documents import authority
-from tests.workflow_helpers import PASSWORD
+from tests.workflow_helpers import ui_login
 from vigil.config import Config
 
 PROVIDER = "placeholder-host"
@@ -30,7 +30,7 @@ def referral_config(config: Config) -> Config:
 
 def login(client: Any, user: str) -> str:
     """Log ``user`` in on the client's cookie jar; returns the session's CSRF token."""
-    response = client.post("/login", data={"username": user, "password": PASSWORD}, follow_redirects=False)
+    response = ui_login(client, user)
     assert response.status_code == 303, response.text
     page = client.get("/")
     found = re.search(r'<meta name="csrf-token" content="([^"]+)">', page.text)

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.privacy_helpers import EMAIL, HANDLES, NATIVE_IDS, make_item, open_case
-from tests.workflow_helpers import FAST_HASHER, PASSWORD, bearer, make_users
+from tests.workflow_helpers import FAST_HASHER, PASSWORD, bearer, make_users, ui_login
 from vigil.api import create_app
 from vigil.api.server import serve_in_thread
 from vigil.config import Config
@@ -99,7 +99,7 @@ def test_reveal_needs_a_reason_a_right_and_the_case(api: Api) -> None:
 
 
 def test_reveal_from_a_session_needs_the_csrf_token(api: Api) -> None:
-    api.client.post("/login", data={"username": "dana", "password": PASSWORD})
+    ui_login(api.client, "dana")
     assert "vigil_session" in api.client.cookies
     page = api.client.get(f"/cases/{api.case_id}")
     token = page.text.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]

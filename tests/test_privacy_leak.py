@@ -17,7 +17,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.privacy_helpers import CHANNEL, CLEAR, HANDLES, cli, make_item, sample_items
-from tests.workflow_helpers import FAST_HASHER, PASSWORD
+from tests.workflow_helpers import FAST_HASHER, PASSWORD, ui_login
 from vigil.api import create_app
 from vigil.api.server import serve_in_thread
 from vigil.config import Config
@@ -96,7 +96,7 @@ def _asks(route: Any) -> bool:
 
 
 def _login(client: httpx.Client, user: str) -> None:
-    answer = client.post("/login", data={"username": user, "password": PASSWORD})
+    answer = ui_login(client, user)
     assert answer.status_code == 303 and "vigil_session" in client.cookies, answer.text[:300]
 
 

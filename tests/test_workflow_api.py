@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from tests.workflow_helpers import PASSWORD, bearer, make_users, seed_case
+from tests.workflow_helpers import PASSWORD, bearer, make_users, seed_case, ui_login
 from vigil.api import FEATURE_ROUTERS, create_app
 from vigil.api.schemas import CasePage
 from vigil.api.server import serve_in_thread
@@ -202,7 +202,7 @@ def test_admin_users_and_settings_are_audited(api: Api) -> None:
 
 
 def test_session_cookie_needs_csrf_for_changes(api: Api) -> None:
-    login = api.client.post("/login", data={"username": "ana", "password": PASSWORD})
+    login = ui_login(api.client, "ana")
     assert login.status_code == 303 and "vigil_session" in login.headers["set-cookie"]
     assert "httponly" in login.headers["set-cookie"].lower()
     assert api.client.get("/api/v1/auth/me").json() == {
@@ -219,7 +219,7 @@ def test_session_cookie_needs_csrf_for_changes(api: Api) -> None:
     assert accepted.status_code == 200
     wrong_form = api.client.post(f"/cases/{api.case_id}/transition", data={"to": "confirmed", "reason": "x"})
     assert wrong_form.status_code == 403
-    bad_login = api.client.post("/login", data={"username": "ana", "password": "not it at all"})
+    bad_login = ui_login(api.client, "ana", "not it at all")
     assert bad_login.status_code == 401 and "wrong user name or password" in bad_login.text
 
 

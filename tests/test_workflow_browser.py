@@ -123,7 +123,7 @@ def test_review_in_chromium(server: tuple[str, Store, int]) -> None:
             expect(verifier.locator("#case-state")).to_have_text("approved")
             verifier.screenshot(path=str(ARTIFACTS / "workflow-case-approved.png"), full_page=True)
             verifier.goto(f"{url}/dashboard")
-            assert verifier.locator("svg.chart").count() == 4
+            assert verifier.locator("svg.chart").count() == 5  # incl. overdue cases per queue
             verifier.screenshot(path=str(ARTIFACTS / "workflow-dashboard.png"), full_page=True)
             verifier.goto(f"{url}/audit")
             expect(verifier.locator("p.error")).to_contain_text("may not read the audit log")

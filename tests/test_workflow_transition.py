@@ -13,6 +13,7 @@ from vigil.workflow import audit
 from vigil.workflow.errors import Forbidden, InvalidTransition, NotFound, TransitionBlocked, WorkflowError
 from vigil.workflow.queue import case_events_of
 from vigil.workflow.sla import deadlines
+from vigil.workflow.sla_config import SlaSettings
 from vigil.workflow.states import TRANSITIONS, allowed_for
 from vigil.workflow.transition import TransitionRequest, transition
 
@@ -133,7 +134,7 @@ def test_sla_clocks(store: Store) -> None:
     case_id = seed_case(store, severity=Severity.THREAT_TO_LIFE)
     case = store.get_case(case_id)
     assert case is not None
-    (review,) = deadlines(case)
+    (review,) = deadlines(case, SlaSettings())
     assert review.due - case.opened_at == timedelta(minutes=30)
     for to, details in (
         ("triage", {}),
@@ -144,11 +145,11 @@ def test_sla_clocks(store: Store) -> None:
         transition(store, case_id, to, "ana", "analyst", "r", **details)
     transition(store, case_id, "approved", "vera", "verifier", "ok")
     case = transition(store, case_id, "sent", "ana", "analyst", "sent", complaint=True)
-    names = [d.name for d in deadlines(case)]
+    names = [d.name for d in deadlines(case, SlaSettings())]
     assert names[0].startswith("removal order")
     assert any("48 h" in n for n in names) and any("72 h" in n for n in names)
     assert any("2 weeks" in n for n in names)
-    first = deadlines(case)[0]
+    first = deadlines(case, SlaSettings())[0]
     assert timedelta(minutes=59) < first.due - case.updated_at <= timedelta(hours=1)
 
 

@@ -73,6 +73,19 @@ def make_users(store: Store) -> dict[str, str]:
     return names
 
 
+def login_form_token(client: Any) -> str:
+    """GET /login and read the form's hidden CSRF field (its cookie lands in the client's jar)."""
+    page = client.get("/login")
+    assert page.status_code == 200, page.text[:300]
+    return str(page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0])
+
+
+def ui_login(client: Any, username: str, password: str = PASSWORD) -> Any:
+    """Log in through the UI's form as a browser does: fetch the form (CSRF cookie and field), post it."""
+    data = {"username": username, "password": password, "csrf": login_form_token(client)}
+    return client.post("/login", data=data, follow_redirects=False)
+
+
 def bearer(client: Any, username: str, password: str = PASSWORD) -> dict[str, str]:
     response = client.post("/api/v1/auth/token", json={"username": username, "password": password})
     assert response.status_code == 200, response.text

@@ -23,6 +23,7 @@ from vigil.api import errors
 from vigil.api.context import AppContext
 from vigil.config import Config
 from vigil.store import Store
+from vigil.workflow.sla_config import SlaSettings
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 
@@ -44,6 +45,7 @@ def create_app(
     config: Config | None = None, store: Store | None = None, routers: Sequence[str] | None = None
 ) -> FastAPI:
     config = config or Config.load()
+    sla = SlaSettings.from_config(config)  # a bad [workflow.sla] stops the start, naming the key
     owned = store is None
     the_store = store or Store.open(config)
 
@@ -82,6 +84,7 @@ def create_app(
         nav=nav,
         template_dirs=template_dirs,
         max_body_bytes=int(config.extra.get("max_request_bytes", 1 << 20)),
+        sla=sla,
     )
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
     errors.install(app)

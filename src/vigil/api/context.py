@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 from vigil.config import Config
 from vigil.store import Store
+from vigil.workflow.sla_config import SlaSettings
 
 
 @dataclass(slots=True)
@@ -21,6 +22,8 @@ class AppContext:
     nav: list[tuple[str, str]] = field(default_factory=list)
     template_dirs: list[Path] = field(default_factory=list)
     max_body_bytes: int = 1 << 20
+    #: The review SLAs from ``[workflow.sla]``, read (and checked) once when the app is made.
+    sla: SlaSettings = field(default_factory=SlaSettings)
 
 
 async def get_ctx(request: Request) -> AppContext:

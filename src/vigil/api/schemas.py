@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from vigil.core.model import Case, CaseState, Severity
 from vigil.workflow.sla import next_deadline
+from vigil.workflow.sla_config import SlaSettings
 from vigil.workflow.states import Decision, RecheckOutcome
 
 
@@ -36,10 +37,10 @@ class CaseSummary(BaseModel):
     deadline: DeadlineOut | None = None
 
     @staticmethod
-    def row(case: Case, now: datetime) -> dict[str, Any]:
+    def row(case: Case, now: datetime, sla: SlaSettings) -> dict[str, Any]:
         """The same fields as plain JSON values: the queue builds thousands of these, so it skips
         re-validating what the store already typed."""
-        due = next_deadline(case)
+        due = next_deadline(case, sla)
         return {
             "id": case.id,
             "item_id": case.item_id,
@@ -53,8 +54,8 @@ class CaseSummary(BaseModel):
         }
 
     @classmethod
-    def of(cls, case: Case, now: datetime) -> CaseSummary:
-        due = next_deadline(case)
+    def of(cls, case: Case, now: datetime, sla: SlaSettings) -> CaseSummary:
+        due = next_deadline(case, sla)
         return cls(
             id=case.id or 0,
             item_id=case.item_id,
@@ -71,6 +72,17 @@ class CaseSummary(BaseModel):
 class CasePage(BaseModel):
     cases: list[CaseSummary]
     next_cursor: str | None = Field(None, description="pass as ?after= for the next page")
+
+
+class TabOut(BaseModel):
+    key: str
+    label: str
+    count: int
+
+
+class TabCounts(BaseModel):
+    tabs: list[TabOut]
+    sla: dict[str, Any] = Field(description="the review SLAs in force ([workflow.sla] in config.toml)")
 
 
 class CaseDetail(BaseModel):

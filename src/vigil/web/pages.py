@@ -24,7 +24,7 @@ from vigil.privacy.views import audit_row, is_masked
 from vigil.referral.case_file import takedown_file
 from vigil.referral.drafting import form_defaults
 from vigil.store.schema import media
-from vigil.web import charts
+from vigil.web import charts, login_csrf
 from vigil.workflow import accounts, audit
 from vigil.workflow.errors import AuthError, WorkflowError
 from vigil.workflow.queue import MAX_PAGE, list_queue, open_case
@@ -32,6 +32,7 @@ from vigil.workflow.roles import Permission, can
 from vigil.workflow.sla import next_deadline
 from vigil.workflow.states import LABELS, REQUIRED_DETAILS, Decision, RecheckOutcome
 from vigil.workflow.stats import dashboard
+from vigil.workflow.tabs import TABS, Viewer, overdue_per_queue, tab_clause, tab_counts
 from vigil.workflow.transition import transition
 
 router = APIRouter(include_in_schema=False)
@@ -58,9 +59,17 @@ def _forbidden(request: Request, ctx: AppContext, who: Principal, why: str) -> H
     return _page(request, ctx, who, "error.html", 403, message=why)
 
 
+def _login_page(request: Request, ctx: AppContext, status: int = 200, **values: Any) -> HTMLResponse:
+    """The log-in form with a fresh CSRF token in its hidden field and in the cookie (``login_csrf``)."""
+    token = login_csrf.new_token()
+    response = _page(request, ctx, None, "login.html", status, login_csrf=token, **values)
+    login_csrf.set_cookie(response, request, token)
+    return response
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, ctx: AppContext = Depends(get_ctx)) -> HTMLResponse:
-    return _page(request, ctx, None, "login.html")
+    return _login_page(request, ctx)
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -68,14 +77,18 @@ def login(
     request: Request,
     username: Annotated[str, Form(max_length=64)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
+    csrf: Annotated[str, Form()] = "",
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
+    if not login_csrf.token_ok(request, csrf):
+        return _login_page(request, ctx, 403, error=login_csrf.REFUSED, username=username)
     try:
         user = accounts.authenticate(ctx.store, username, password, via="ui")
     except AuthError as exc:
-        return _page(request, ctx, None, "login.html", 401, error=str(exc), username=username)
+        return _login_page(request, ctx, 401, error=str(exc), username=username)
     token = accounts.issue_token(ctx.store, user, "session")
     response = RedirectResponse("/", status_code=303)
+    login_csrf.clear_cookie(response)
     response.set_cookie(
         SESSION_COOKIE,
         token.value,
@@ -108,28 +121,35 @@ def queue(
     state: str = "",
     severity: str = "",
     after: str = "",
+    tab: str = "all",
     who: Principal | None = Depends(optional_principal),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
+    """The queue: tabs with counts (the active one in ``?tab=``, so it can be bookmarked), filters, rows."""
     if who is None:
         return _login_redirect()
+    viewer = Viewer(who.name, who.role, ctx.sla, utcnow())
     try:
-        page = list_queue(ctx.store, state or None, severity or None, MAX_PAGE // 2, after or None)
+        where = tab_clause(tab, viewer)
+        page = list_queue(ctx.store, state or None, severity or None, MAX_PAGE // 2, after or None, where)
     except WorkflowError as exc:
         return _page(request, ctx, who, "error.html", 400, message=str(exc))
-    rows = [(c, next_deadline(c)) for c in page.cases]
+    rows = [(c, next_deadline(c, ctx.sla)) for c in page.cases]
     return _page(
         request,
         ctx,
         who,
         "queue.html",
         rows=rows,
+        tab=tab,
+        tabs=TABS,
+        counts=tab_counts(ctx.store, viewer),
         state=state,
         severity=severity,
         states=list(CaseState),
         severities=list(Severity),
         next_cursor=page.next_cursor,
-        now=utcnow(),
+        now=viewer.now,
     )
 
 
@@ -156,7 +176,7 @@ def _render_case(
 ) -> HTMLResponse:
     """The case page; ``extra`` goes to the template (a form's refusal and what was submitted)."""
     try:
-        found = open_case(ctx.store, case_id, who.name, who.role, via="ui")
+        found = open_case(ctx.store, case_id, who.name, who.role, ctx.sla, via="ui")
     except WorkflowError as exc:
         return _page(request, ctx, who, "error.html", exc.status, message=str(exc))
     needs = {
@@ -285,10 +305,14 @@ def dashboard_page(
         return _login_redirect()
     data = dashboard(ctx.store)
     per_state = {str(s): float(data.cases_per_state.get(str(s), 0)) for s in CaseState}
+    overdue = overdue_per_queue(ctx.store, Viewer(who.name, who.role, ctx.sla, utcnow()))
     svgs = {
         "Detections per day by language": charts.lines("by language", data.days, data.by_language),
         "Detections per day by outlet": charts.lines("by outlet", data.days, data.by_outlet),
         "Cases per state": charts.bars("cases per state", per_state),
+        "Overdue cases per queue": charts.bars(
+            "overdue cases per queue", {k: float(v) for k, v in overdue.items()}
+        ),
         "Time from referral to removal": charts.histogram(
             "time to removal", data.removal_hours, [1, 6, 24, 72, 168], "h"
         ),

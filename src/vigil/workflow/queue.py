@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import literal, select, tuple_
+from sqlalchemy import ColumnElement, literal, select, tuple_
 
 from vigil.core.model import Case, CaseState, Item, Severity, Signal, utcnow
 from vigil.privacy.mask import mask_identifiers
@@ -17,6 +17,7 @@ from vigil.store.store import _row_case
 from vigil.workflow import audit
 from vigil.workflow.errors import NotFound, WorkflowError
 from vigil.workflow.sla import Deadline, deadlines
+from vigil.workflow.sla_config import SlaSettings
 from vigil.workflow.states import allowed_for
 
 MAX_PAGE = 200
@@ -51,9 +52,11 @@ def list_queue(
     severity: str | None = None,
     limit: int = 50,
     after: str | None = None,
+    where: ColumnElement[bool] | None = None,
 ) -> Page:
-    """One page of cases, oldest first, optionally one state and one severity queue. A list view: titles
-    (which detectors build from the text) have identifiers masked (``vigil.privacy.mask``)."""
+    """One page of cases, oldest first, optionally one state and one severity queue, and ``where`` (a tab:
+    ``vigil.workflow.tabs.tab_clause``). A list view: titles (which detectors build from the text) have
+    identifiers masked (``vigil.privacy.mask``)."""
     if state is not None and state not in set(CaseState):
         raise WorkflowError(f"unknown state {state!r}")
     if severity is not None and severity not in set(Severity):
@@ -64,6 +67,8 @@ def list_queue(
         query = query.where(cases.c.state == state)
     if severity:
         query = query.where(cases.c.severity == severity)
+    if where is not None:
+        query = query.where(where)
     if after:
         when, ident = decode_cursor(after)
         query = query.where(
@@ -186,8 +191,10 @@ def case_events_of(store: Store, case_id: int) -> list[dict[str, Any]]:
         ]
 
 
-def open_case(store: Store, case_id: int, actor: str, role: str, via: str = "api") -> CaseFile:
-    """Everything a reviewer sees about a case; the view is audited."""
+def open_case(
+    store: Store, case_id: int, actor: str, role: str, sla: SlaSettings, via: str = "api"
+) -> CaseFile:
+    """Everything a reviewer sees about a case, its clocks timed by ``sla``; the view is audited."""
     case = store.get_case(case_id)
     if case is None:
         raise NotFound(f"no case {case_id}")
@@ -202,7 +209,7 @@ def open_case(store: Store, case_id: int, actor: str, role: str, via: str = "api
         item=item,
         signals=store.signals_for(case.item_id),
         events=events,
-        deadlines=deadlines(case),
+        deadlines=deadlines(case, sla),
         next_states=[str(s) for s in allowed_for(case.state, role)],
         proposer=proposer,
     )

@@ -17,7 +17,7 @@ from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
 
-from sqlalchemy import Connection, or_, select, update
+from sqlalchemy import ColumnElement, Connection, FromClause, Select, and_, or_, select, update
 
 from vigil.core.model import Case, CaseState, utcnow
 from vigil.store import Store
@@ -94,19 +94,28 @@ def check_move(case: Case, to: CaseState, role: str, details: dict[str, Any]) ->
             raise WorkflowError(f"moving to {to!s} needs {key!r}, one of: {choices}")
 
 
-def _proposer(conn: Any, case_id: int, state: CaseState) -> str | None:
-    """Who moved the case into ``state`` last. Notes (history rows that leave the state as it was) do not
-    count: a note by someone else after the proposal must not open the four-eyes rule to the proposer."""
-    return conn.execute(
+def mover_query(case_id: Any, state: CaseState) -> Select[tuple[str]]:
+    """Who moved the case into ``state`` last (``case_id`` a number or a column, for a correlated
+    subquery). Notes (history rows that leave the state as it was) do not count: a note by someone else
+    after the proposal must not open the four-eyes rule to the proposer."""
+    return (
         select(case_events.c.actor)
-        .where(
-            case_events.c.case_id == case_id,
-            case_events.c.to_state == str(state),
-            or_(case_events.c.from_state.is_(None), case_events.c.from_state != case_events.c.to_state),
-        )
+        .where(case_events.c.case_id == case_id, moved_into(case_events, state))
         .order_by(case_events.c.id.desc())
         .limit(1)
-    ).scalar()
+    )
+
+
+def moved_into(events: FromClause, state: CaseState) -> ColumnElement[bool]:
+    """A history row (of ``case_events`` or an alias of it) that moved a case into ``state``: not a note."""
+    return and_(
+        events.c.to_state == str(state),
+        or_(events.c.from_state.is_(None), events.c.from_state != events.c.to_state),
+    )
+
+
+def _proposer(conn: Any, case_id: int, state: CaseState) -> str | None:
+    return conn.execute(mover_query(case_id, state)).scalar()
 
 
 def _refuse(store: Store, case_id: int, to: str, actor: str, role: str, why: str) -> None:
