@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.privacy_helpers import cli
-from tests.workflow_helpers import FAST_HASHER, PASSWORD, make_users, seed_case
+from tests.workflow_helpers import FAST_HASHER, PASSWORD, make_users, seed_case, ui_login
 from vigil.api import create_app
 from vigil.api.server import serve_in_thread
 from vigil.config import Config
@@ -60,7 +60,7 @@ class Typed:
 
 
 def _login(client: httpx.Client, user: str) -> str:
-    answer = client.post("/login", data={"username": user, "password": PASSWORD})
+    answer = ui_login(client, user)
     assert answer.status_code == 303, answer.text[:300]
     return client.get("/").text.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
 
