@@ -187,7 +187,7 @@ def test_do_not_refer_list_for_investigators(api: Api) -> None:
 
 
 def test_hostile_reveal_bodies_get_a_clear_4xx_and_no_clear_value(api: Api) -> None:
-    from hypothesis import HealthCheck, given, settings
+    from hypothesis import HealthCheck, example, given, settings
     from hypothesis import strategies as st
 
     dana = bearer(api.client, "dana")
@@ -203,6 +203,7 @@ def test_hostile_reveal_bodies_get_a_clear_4xx_and_no_clear_value(api: Api) -> N
         text=st.text(max_size=30),
         case_id=st.one_of(st.integers(), st.just(api.case_id)),
     )
+    @example(pseudonym=api.account, code="referral_check", text="a real justification", case_id=2**40)
     def check(pseudonym: str, code: str, text: str, case_id: int) -> None:
         body = {"case_id": case_id, "pseudonym": pseudonym, "reason_code": code, "reason_text": text}
         answer = api.client.post("/api/v1/privacy/reveal", headers=dana, json=body)

@@ -12,6 +12,7 @@ from vigil.api.auth import Principal, require
 from vigil.api.context import AppContext, get_ctx
 from vigil.api.schemas import CaseDetail, CasePage, CaseSummary, ErrorOut, TabCounts, TabOut, TransitionIn
 from vigil.core.model import CaseState, Severity, utcnow
+from vigil.store.types import MAX_ROW_ID
 from vigil.workflow.queue import MAX_PAGE, list_queue, open_case
 from vigil.workflow.roles import Permission
 from vigil.workflow.tabs import TABS, Viewer, tab_clause, tab_counts
@@ -24,7 +25,7 @@ ERRORS: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorOut},
     409: {"model": ErrorOut},
 }
-CaseId = Annotated[int, Path(ge=1, le=2**62)]
+CaseId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 Tab = StrEnum("Tab", {key: key for key in TABS})  # type: ignore[misc]
 
 

@@ -20,6 +20,7 @@ from vigil.api.context import AppContext, get_ctx
 from vigil.api.errors import ApiError
 from vigil.errors import UsageError
 from vigil.graph.view import GraphView
+from vigil.store.types import MAX_ROW_ID
 from vigil.web.pages import _forbidden, _login_redirect, _page
 from vigil.workflow.roles import Permission, can
 
@@ -151,7 +152,7 @@ def network(
 
 
 @api.get("/nodes/{node_id}")
-def node(request: Request, ctx: Ctx, node_id: Annotated[int, Path(ge=1, le=2**62)]) -> Any:
+def node(request: Request, ctx: Ctx, node_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)]) -> Any:
     """A node, its strongest edges with evidence, the items behind them and their cases."""
     from vigil.graph.network import node_detail
 

@@ -23,6 +23,7 @@ from vigil.privacy import deconfliction, reveal, reveal_record
 from vigil.privacy.access import ADMIN, PermissionDenied, may_reveal
 from vigil.privacy.settings import PrivacySettings
 from vigil.store import Store
+from vigil.store.types import MAX_ROW_ID
 from vigil.workflow.roles import Permission
 
 router = APIRouter(prefix="/api/v1/privacy", tags=["privacy"])
@@ -32,7 +33,7 @@ ERRORS: dict[int | str, dict[str, object]] = {
     403: {"model": ErrorOut},
     404: {"model": ErrorOut},
 }
-CaseId = Annotated[int, Path(ge=1, le=2**62)]
+CaseId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -45,7 +46,7 @@ class RevealIn(BaseModel):
     which refuses it (400) and puts the refusal on the record."""
 
     model_config = ConfigDict(extra="forbid")
-    case_id: int = Field(ge=1, le=2**62)
+    case_id: int = Field(ge=1, le=MAX_ROW_ID)
     pseudonym: str = Field(min_length=1, max_length=200)
     reason_code: str = Field("", max_length=64)
     reason_text: str = Field("", max_length=4000)
@@ -69,7 +70,7 @@ class RevealRecordIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     record: str = Field(min_length=1, max_length=32)
-    id: int = Field(ge=1, le=2**62)
+    id: int = Field(ge=1, le=MAX_ROW_ID)
     reason_code: str = Field("", max_length=64)
     reason_text: str = Field("", max_length=4000)
 
@@ -265,7 +266,7 @@ def lift_dnr(ctx: AppContext, who: Principal, entry_id: int, note: str) -> None:
 
 @router.post("/dnr/{entry_id}/lift", status_code=204, response_class=Response, responses=ERRORS)
 def post_lift(
-    entry_id: Annotated[int, Path(ge=1, le=2**62)],
+    entry_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)],
     body: LiftIn,
     who: Principal = Depends(require(Permission.MANAGE_DNR)),
     ctx: AppContext = Depends(get_ctx),

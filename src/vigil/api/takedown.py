@@ -17,6 +17,7 @@ from vigil.api.schemas import ErrorOut
 from vigil.referral.case_file import takedown_file
 from vigil.referral.replies import REPLY_KINDS, record_reply
 from vigil.referral.transparency import build_report
+from vigil.store.types import MAX_ROW_ID
 from vigil.web import takedown as page
 from vigil.workflow import audit
 from vigil.workflow.errors import NotFound
@@ -30,7 +31,7 @@ ERRORS: dict[int | str, dict[str, object]] = {
     403: {"model": ErrorOut},
     404: {"model": ErrorOut},
 }
-Id = Annotated[int, Path(ge=1, le=2**62)]
+Id = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 
 class TakedownOut(BaseModel):

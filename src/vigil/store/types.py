@@ -33,3 +33,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Row ids are ``Integer`` columns, 32-bit on PostgreSQL: an id past this is refused at the door (422), since
+# the database would answer a larger one with an error, not with "not found".
+MAX_ROW_ID = 2**31 - 1

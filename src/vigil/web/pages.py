@@ -24,6 +24,7 @@ from vigil.privacy.views import audit_row, is_masked
 from vigil.referral.case_file import takedown_file
 from vigil.referral.drafting import form_defaults
 from vigil.store.schema import media
+from vigil.store.types import MAX_ROW_ID
 from vigil.web import charts, login_csrf
 from vigil.workflow import accounts, audit
 from vigil.workflow.errors import AuthError, WorkflowError
@@ -156,7 +157,7 @@ def queue(
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_page(
     request: Request,
-    case_id: Annotated[int, Path(ge=1, le=2**62)],
+    case_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)],
     who: Principal | None = Depends(optional_principal),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
@@ -204,7 +205,7 @@ def _render_case(
 @router.post("/cases/{case_id}/transition", response_class=HTMLResponse)
 def case_transition(
     request: Request,
-    case_id: Annotated[int, Path(ge=1, le=2**62)],
+    case_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)],
     to: Annotated[str, Form(max_length=32)],
     reason: Annotated[str, Form(max_length=4000)] = "",
     decision: Annotated[str, Form(max_length=32)] = "",
@@ -230,7 +231,7 @@ def case_transition(
 @router.post("/cases/{case_id}/media/{sha256}/reveal")
 def reveal(
     request: Request,
-    case_id: Annotated[int, Path(ge=1, le=2**62)],
+    case_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)],
     sha256: Sha,
     who: Principal | None = Depends(optional_principal),
     ctx: AppContext = Depends(get_ctx),

@@ -21,6 +21,7 @@ from vigil.core.model import utcnow
 from vigil.errors import UsageError
 from vigil.privacy import deconfliction, reveal
 from vigil.privacy.access import ADMIN
+from vigil.store.types import MAX_ROW_ID
 from vigil.web.pages import _forbidden, _login_redirect, _page
 from vigil.workflow.roles import Permission, can
 
@@ -100,7 +101,7 @@ def dnr_add(
 @pages.post("/dnr/{entry_id}/lift", response_class=HTMLResponse)
 def dnr_lift(
     request: Request,
-    entry_id: Annotated[int, Path(ge=1, le=2**62)],
+    entry_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)],
     note: Annotated[str, Form(max_length=2000)] = "",
     csrf: Annotated[str, Form(max_length=200)] = "",
     who: Principal | None = Depends(optional_principal),

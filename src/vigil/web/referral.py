@@ -26,12 +26,13 @@ from vigil.referral.drafting import platform_by_key
 from vigil.referral.mail import send_email
 from vigil.referral.strings import available
 from vigil.referral.webhook import send_webhook
+from vigil.store.types import MAX_ROW_ID
 from vigil.web.pages import _forbidden, _login_redirect, _page, _render_case
 from vigil.workflow.errors import WorkflowError
 from vigil.workflow.roles import Permission, can
 
 router = APIRouter(include_in_schema=False)
-Id = Annotated[int, Path(ge=1, le=2**62)]
+Id = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 CHANNELS = {"email": "e-mail (SMTP)", "webhook": "signed webhook"}
 MAX_URLS = 50
 MAX_URL = 2048
