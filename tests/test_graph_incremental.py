@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from fastapi.encoders import jsonable_encoder
 import numpy as np
+from fastapi.encoders import jsonable_encoder
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -216,7 +216,7 @@ def test_threads_query_while_batches_arrive(store: Store) -> None:
                 assert len(loaded.edge_ids) == loaded.graph.ecount()
                 assert np.all(np.diff(loaded.edge_ids) > 0)
                 network(view, limit=30)
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+        except BaseException as exc:
             failures.append(exc)
 
     threads = [threading.Thread(target=reader) for _ in range(4)]

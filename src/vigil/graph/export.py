@@ -139,7 +139,7 @@ class _Rows:
         query = select(n.id, n.key, n.kind, n.label, first, last, func.coalesce(n.item_count, 0))
         if self.node_kinds:
             query = query.where(n.kind.in_(self.node_kinds))
-        for part in self.conn.execute(query.order_by(n.id)).tuples().partitions():
+        for part in self.conn.execute(query.order_by(n.id)).partitions():
             rows = [r for r in part if r[0] <= top]  # one added while exporting is left for the next
             for r in rows:
                 kept[r[0]] = 1
@@ -164,7 +164,7 @@ class _Rows:
         if self.edge_kinds:
             query = query.where(e.kind.in_(self.edge_kinds))
         kept, top = self.kept, len(self.kept)
-        for part in self.conn.execute(query.order_by(e.id)).tuples().partitions():
+        for part in self.conn.execute(query.order_by(e.id)).partitions():
             rows = [r for r in part if r[1] < top and r[2] < top and kept[r[1]] and kept[r[2]]]
             if any(r[4] is None or r[5] is None or r[8] < 0 for r in rows):
                 rows = [self._edge(r) if r[4] is None or r[5] is None or r[8] < 0 else r for r in rows]
