@@ -140,7 +140,9 @@ class _Rows:
         if self.node_kinds:
             query = query.where(n.kind.in_(self.node_kinds))
         for part in self.conn.execute(query.order_by(n.id)).partitions():
-            rows = [r for r in part if r[0] <= top]  # one added while exporting is left for the next
+            rows: list[Any] = [
+                r for r in part if r[0] <= top
+            ]  # one added while exporting is left for the next
             for r in rows:
                 kept[r[0]] = 1
             if any(r[4] is None or r[5] is None for r in rows):
@@ -165,7 +167,7 @@ class _Rows:
             query = query.where(e.kind.in_(self.edge_kinds))
         kept, top = self.kept, len(self.kept)
         for part in self.conn.execute(query.order_by(e.id)).partitions():
-            rows = [r for r in part if r[1] < top and r[2] < top and kept[r[1]] and kept[r[2]]]
+            rows: list[Any] = [r for r in part if r[1] < top and r[2] < top and kept[r[1]] and kept[r[2]]]
             if any(r[4] is None or r[5] is None or r[8] < 0 for r in rows):
                 rows = [self._edge(r) if r[4] is None or r[5] is None or r[8] < 0 else r for r in rows]
             self.edges += len(rows)

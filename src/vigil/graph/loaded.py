@@ -149,11 +149,16 @@ def _apply(loaded: Loaded, current: int, nodes: Sequence[Any], edges: Sequence[A
     old_ids = loaded.edge_ids
     ids = np.fromiter((r[0] for r in edges), dtype=np.int64, count=len(edges))
     pos = np.searchsorted(old_ids, ids)
-    known = (pos < len(old_ids)) & (old_ids[np.minimum(pos, max(0, len(old_ids) - 1))] == ids)
+    known = np.zeros(len(ids), dtype=bool)
+    if len(old_ids):
+        known = (pos < len(old_ids)) & (old_ids[np.minimum(pos, len(old_ids) - 1)] == ids)
     top = int(old_ids[-1]) if len(old_ids) else 0
     fresh = np.flatnonzero(~known)
     if len(fresh) and int(ids[fresh[0]]) <= top:
         return None
+    memo = {"edge_ends": loaded.memo["edge_ends"]} if "edge_ends" in loaded.memo else {}  # structural
+    if not nodes and not edges:  # only node details changed (read from the store anyway): share the graph
+        return Loaded(current, loaded.graph, loaded.index, old_ids, memo, loaded.top_node, how="delta")
     g = loaded.graph.copy()
     index, top_node = loaded.index, loaded.top_node
     if nodes:
@@ -167,15 +172,13 @@ def _apply(loaded: Loaded, current: int, nodes: Sequence[Any], edges: Sequence[A
     if len(changed):
         g.es.select(pos[changed].tolist())["weight"] = [float(edges[i][4] or 1) for i in changed.tolist()]
     added = [edges[i] for i in fresh.tolist() if edges[i][1] in index and edges[i][2] in index]
-    edge_ids, memo = old_ids, {}
-    if "edge_ends" in loaded.memo:  # structural, so kept: the new edges' ends appended
-        memo["edge_ends"] = loaded.memo["edge_ends"]
+    edge_ids = old_ids
     if added:
         pairs = [(index[r[1]], index[r[2]]) for r in added]
         weights = [float(r[4] or 1) for r in added]
         g.add_edges(pairs, attributes={"kind": [r[3] for r in added], "weight": weights})
         edge_ids = np.concatenate([old_ids, np.fromiter((r[0] for r in added), dtype=np.int64)])
-        if "edge_ends" in memo:
+        if "edge_ends" in memo:  # the new edges' ends appended
             memo["edge_ends"] = np.concatenate([memo["edge_ends"], np.asarray(pairs, dtype=np.int64)])
     # Everything else derived (communities, rankings) was for the old version: computed again on demand.
     return Loaded(current, g, index, edge_ids, memo, top_node, how="delta")
