@@ -3,12 +3,18 @@ cost of the pipeline hook on that graph, then the time of each analysis, first r
 (cached / warm view).
 
     .venv/bin/python bench/graph.py [--items 1000000] [--accounts 100000] [--budget 900] [--db URL]
+        [--delta-batches 5] [--export-baseline main]
 
 Items are stored first (``store.add_items`` in batches of 5,000, as a scan does), then graphed in bulk by
 ``catch_up`` (what ``vigil graph update`` and every query command run). Then ``--hook-items`` more items go
 through the pipeline in batches of 500, graphed as they arrive by its registered hook. If storing exceeds
---budget seconds it stops there and the rest runs on what was stored (the report says so). Wall and CPU
-seconds are both printed: the machine may be shared. A table on stderr, one JSON object on stdout.
+--budget seconds it stops there and the rest runs on what was stored (the report says so). After the
+analyses, ``--delta-batches`` more batches of 500 go through the pipeline one at a time, and after each
+the view a server holds (``GraphView.whole()``, which applies the changed rows) is timed against a full
+load of the same graph, in the same process. With ``--export-baseline REV`` the GEXF export is also
+written by ``export.py`` as it was at git revision REV, timed, and compared byte for byte with this one.
+Wall and CPU seconds are both printed: the machine may be shared. A table on stderr, one JSON object on
+stdout.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from vigil.graph.centrality import key_actors
 from vigil.graph.communities import communities
 from vigil.graph.export import export_file
 from vigil.graph.lineage import lineage
+from vigil.graph.loaded import load_whole
 from vigil.graph.network import network
 from vigil.graph.paths import ego, shortest_path
 from vigil.graph.spreaders import spreaders
@@ -115,6 +122,71 @@ def hook(store: Store, batches: Iterator[list[Item]], n_items: int) -> dict[str,
     }
 
 
+def delta(store: Store, batches: Iterator[list[Item]], n_batches: int) -> dict[str, Any]:
+    """After each batch the pipeline stores (and graphs), the server's view brought up to date by the
+    changed rows, against a full load of the same graph, both timed here."""
+    pipeline = Pipeline(store, [])
+    view = GraphView(store)
+    view.whole()
+    pending: list[Item] = []
+    delta_s: list[float] = []
+    full_s: list[float] = []
+    for batch in batches:
+        pending.extend(batch)
+        while len(pending) >= HOOK_BATCH and len(delta_s) < n_batches:
+            pipeline.process(pending[:HOOK_BATCH])
+            del pending[:HOOK_BATCH]
+            wall, _, loaded = timed(view.whole)
+            assert loaded.how == "delta", loaded.how
+            delta_s.append(wall)
+            wall, _, fresh = timed(lambda: load_whole(store))
+            full_s.append(wall)
+            assert fresh.graph.get_edgelist() == loaded.graph.get_edgelist()
+            assert fresh.graph.es["weight"] == loaded.graph.es["weight"]
+        if len(delta_s) >= n_batches:
+            break
+    mid_delta, mid_full = sorted(delta_s)[len(delta_s) // 2], sorted(full_s)[len(full_s) // 2]
+    return {
+        "batches": len(delta_s),
+        "batch": HOOK_BATCH,
+        "delta_s": [round(x, 3) for x in delta_s],
+        "full_s": [round(x, 3) for x in full_s],
+        "median_delta_s": round(mid_delta, 3),
+        "median_full_s": round(mid_full, 3),
+        "ratio": round(mid_full / mid_delta, 1) if mid_delta else None,
+    }
+
+
+def export_baseline(store: Store, home: Path, rev: str) -> dict[str, Any]:
+    """The GEXF export written by ``export.py`` of git revision ``rev`` and by the current one: times,
+    and whether the bytes are the same (the date in the header is the same within a day)."""
+    import importlib.util
+    import subprocess
+
+    source = subprocess.run(
+        ["git", "show", f"{rev}:src/vigil/graph/export.py"], check=True, capture_output=True, text=True
+    ).stdout
+    path = home / "export_baseline.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("export_baseline", path)
+    assert spec is not None and spec.loader is not None
+    old = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(old)
+    before_s, before_cpu, _ = timed(lambda: old.export_file(store, "gexf", home / "before.gexf"))
+    after_s, after_cpu, _ = timed(lambda: export_file(store, "gexf", home / "after.gexf"))
+    same = (home / "before.gexf").read_bytes() == (home / "after.gexf").read_bytes()
+    return {
+        "rev": rev,
+        "before_s": round(before_s, 2),
+        "before_cpu_s": round(before_cpu, 2),
+        "after_s": round(after_s, 2),
+        "after_cpu_s": round(after_cpu, 2),
+        "ratio": round(before_s / after_s, 2) if after_s else None,
+        "same_bytes": same,
+        "bytes": (home / "after.gexf").stat().st_size,
+    }
+
+
 def analyses(store: Store, home: Path) -> list[dict[str, Any]]:
     view = GraphView(store)
     rows: list[dict[str, Any]] = []
@@ -155,16 +227,21 @@ def main() -> None:
     parser.add_argument("--hook-items", type=int, default=10_000, help="Items then graphed by the hook.")
     parser.add_argument("--budget", type=float, default=900.0, help="Stop storing after this many seconds.")
     parser.add_argument("--db", default="", help="Database URL (default: a temporary SQLite file).")
+    parser.add_argument("--delta-batches", type=int, default=5, help="Batches timed: delta vs full load.")
+    parser.add_argument("--export-baseline", default="", help="Git revision whose GEXF writer to compare.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vigil-bench-graph-") as tmp:
         home = Path(tmp)
         store = Store.open(Config.load(home), url=args.db or None)
         try:
-            batches = stream_network(args.items + args.hook_items, args.accounts, batch=5000)
+            extra = args.hook_items + args.delta_batches * HOOK_BATCH + 2 * 5000  # batches part-used
+            batches = stream_network(args.items + extra, args.accounts, batch=5000)
             built = build(store, batches, args.items, args.budget)
             size = stats(store)
             hooked = hook(store, batches, args.hook_items)
             results = analyses(store, home)
+            deltas = delta(store, batches, args.delta_batches) if args.delta_batches else None
+            baseline = export_baseline(store, home, args.export_baseline) if args.export_baseline else None
         finally:
             store.close()
     table = Table(
@@ -188,13 +265,34 @@ def main() -> None:
     for r in results:
         cold = str(r["cold_s"]) + (f" ({r['cold_cpu_s']})" if "cold_cpu_s" in r else "")
         table.add_row(r["analysis"], cold, "" if r["warm_s"] is None else str(r["warm_s"]))
+    if deltas:
+        table.add_row(
+            f"view after a batch of {HOOK_BATCH}: delta applied (median of {deltas['batches']})",
+            str(deltas["median_delta_s"]),
+            "",
+        )
+        table.add_row(
+            "  same graph loaded whole (median)", str(deltas["median_full_s"]), f"{deltas['ratio']}×"
+        )
+    if baseline:
+        table.add_row(
+            f"export GEXF, writer of {baseline['rev']} (CPU s)",
+            f"{baseline['before_s']} ({baseline['before_cpu_s']})",
+            "",
+        )
+        table.add_row(
+            "export GEXF, this writer (CPU s)",
+            f"{baseline['after_s']} ({baseline['after_cpu_s']})",
+            f"{baseline['ratio']}×, same bytes: {baseline['same_bytes']}",
+        )
     err.print(table)
     if not built["complete"]:
         err.print(
             f"[yellow]stopped storing after {args.budget:.0f} s at {built['items_built']:,} of "
             f"{args.items:,} items; the rest ran on that graph[/]"
         )
-    json.dump({"build": built, "graph": size, "hook": hooked, "analyses": results}, sys.stdout, default=str)
+    report = {"build": built, "graph": size, "hook": hooked, "analyses": results}
+    json.dump({**report, "delta": deltas, "export_baseline": baseline}, sys.stdout, default=str)
     sys.stdout.write("\n")
 
 

@@ -59,7 +59,7 @@ def expected(store: Store) -> tuple[dict[str, dict[str, Any]], dict[str, dict[st
                 "first_seen": iso(r["first_seen"]),
                 "last_seen": iso(r["last_seen"]),
                 "count": r["count"],
-                "evidence": " ".join(r["evidence"] or []),
+                "evidence": " ".join(str(i) for i in r["evidence"] or []),
                 "evidence_count": len(r["evidence"] or []),
             }
             for r in conn.execute(select(graph_edges)).mappings()
@@ -146,3 +146,79 @@ def test_hostile_labels_stay_valid_xml(config: Any, name: str) -> None:
             assert g.number_of_nodes() == 2 and g.number_of_edges() == 1
     finally:
         store.close()
+
+
+def add_edge(store: Store, evidence: Any, first: Any = None, last: Any = None) -> int:
+    """An edge between two existing nodes, with the given stored evidence and times."""
+    with store.write() as conn:
+        a, b = conn.execute(select(graph_nodes.c.id).order_by(graph_nodes.c.id).limit(2)).scalars()
+        top = conn.execute(select(graph_edges.c.id).order_by(graph_edges.c.id.desc())).scalar() or 0
+        return int(
+            conn.execute(
+                graph_edges.insert()
+                .values(
+                    ekey=f"{a} {b} odd{top + 1}",
+                    src=a,
+                    dst=b,
+                    kind=f"odd{top + 1}",
+                    first_seen=first,
+                    last_seen=last,
+                    count=1,
+                    evidence=evidence,
+                    attrs={},
+                )
+                .returning(graph_edges.c.id)
+            ).scalar_one()
+        )
+
+
+UNUSUAL_EVIDENCE = [
+    ['a"b', "c\\d"],  # escaped in JSON: parsed, not cut
+    [5, "x"],
+    [["nested"]],
+    [],
+    None,
+    ["", "y"],
+    ["has space", "z"],
+    ["<&>", "tab\there"],
+    ['", "', "q"],
+    ["é", "日本"],
+]
+
+
+@pytest.mark.parametrize("fmt", ["gexf", "graphml", "json"])
+def test_unusual_stored_values_export_as_stored(store: Store, fmt: str) -> None:
+    """Evidence that is not a plain list of id strings and times with microseconds, none or odd stored
+    text: the database's formatting steps aside, and the export says what the tables hold."""
+    fill(store)
+    at = datetime(2024, 2, 3, 4, 5, 6, 789, tzinfo=UTC)
+    for n, evidence in enumerate(UNUSUAL_EVIDENCE):
+        add_edge(store, evidence, at if n % 2 else None, at)
+    if store.dialect == "sqlite":  # a time stored by another writer in another text form
+        odd = add_edge(store, ["w"])
+        with store.write() as conn:
+            conn.exec_driver_sql(
+                "UPDATE graph_edges SET first_seen = '2024-05-06T07:08:09+02:00' WHERE id = ?", (odd,)
+            )
+    data = b"".join(stream_export(store, fmt))
+    check_same(store, fmt, data)
+
+
+ids_text = st.text(alphabet='ab "\\,[]<>&é\t', max_size=6)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(evidence=st.lists(st.one_of(ids_text, st.integers(-5, 5)), max_size=4))
+def test_any_evidence_list_exports_as_stored(store: Store, evidence: list[Any]) -> None:
+    with store.write() as conn:
+        if conn.execute(select(graph_nodes.c.id)).first() is None:
+            conn.execute(
+                graph_nodes.insert(),
+                [{"key": f"domain:n{i}.example", "kind": "domain", "label": "n"} for i in range(2)],
+            )
+    edge = str(add_edge(store, evidence))
+    want = " ".join(str(i) for i in evidence)
+    for fmt in ("json", "graphml"):
+        g = read_back(b"".join(stream_export(store, fmt)), fmt)
+        got = next(d for _, _, d in g.edges(data=True) if str(d["id"]) == edge)
+        assert (got["evidence"], got["evidence_count"]) == (want, len(evidence)), fmt

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, select
 from vigil.graph.bulk import bulk_insert, bulk_update
 from vigil.graph.extract import Facts
 from vigil.graph.facts import EdgeFact
-from vigil.graph.state import add_counts, among
+from vigil.graph.state import add_counts, among, next_version
 from vigil.graph.tables import graph_edges, graph_nodes
 
 if TYPE_CHECKING:
@@ -31,6 +31,7 @@ NODE_COLUMNS = {
     "last_seen": "timestamptz",
     "item_count": "int",
     "attrs": "jsonb",
+    "touched": "int",
 }
 EDGE_COLUMNS = {
     "ekey": "text",
@@ -42,6 +43,7 @@ EDGE_COLUMNS = {
     "count": "int",
     "evidence": "jsonb",
     "attrs": "jsonb",
+    "touched": "int",
 }
 
 
@@ -86,6 +88,7 @@ def add_counters(attrs: dict[str, Any], counters: dict[str, Any]) -> dict[str, A
 
 def write_nodes(conn: Connection, facts: Facts, result: UpdateResult) -> dict[str, int]:
     keys = sorted(facts.nodes)
+    stamp = next_version(conn)
     ids: dict[str, int] = {}
     known: dict[str, Any] = {}
     for part in _chunks(keys):
@@ -112,6 +115,7 @@ def write_nodes(conn: Connection, facts: Facts, result: UpdateResult) -> dict[st
                     "last_seen": last,
                     "item_count": n,
                     "attrs": fact.attrs,
+                    "touched": stamp,
                 }
             )
         else:
@@ -125,6 +129,7 @@ def write_nodes(conn: Connection, facts: Facts, result: UpdateResult) -> dict[st
                         "last_seen": _hi(old["last_seen"], last),
                         "item_count": old["item_count"] + n,
                         "attrs": attrs,
+                        "touched": stamp,
                     }
                 )
     if inserts:
@@ -139,7 +144,13 @@ def write_nodes(conn: Connection, facts: Facts, result: UpdateResult) -> dict[st
         conn,
         graph_nodes,
         updates,
-        {"first_seen": "timestamptz", "last_seen": "timestamptz", "item_count": "int", "attrs": "jsonb"},
+        {
+            "first_seen": "timestamptz",
+            "last_seen": "timestamptz",
+            "item_count": "int",
+            "attrs": "jsonb",
+            "touched": "int",
+        },
     )
     return ids
 
@@ -190,6 +201,7 @@ def _fold(into: dict[str, Any], counters: dict[str, Any]) -> None:
 def write_facts(conn: Connection, facts: Facts, result: UpdateResult) -> list[tuple[int, int, str]]:
     """Merge the facts; return the (src, dst, kind) of the edges that are new."""
     ids = write_nodes(conn, facts, result)
+    stamp = next_version(conn)
     merged = _group(facts.edges, ids)
     known: dict[tuple[int, int, str], Any] = {}
     triples = sorted(merged)
@@ -216,6 +228,7 @@ def write_facts(conn: Connection, facts: Facts, result: UpdateResult) -> list[tu
                     "count": n,
                     "evidence": cap_evidence(evidence),
                     "attrs": attrs,
+                    "touched": stamp,
                 }
             )
         else:
@@ -227,6 +240,7 @@ def write_facts(conn: Connection, facts: Facts, result: UpdateResult) -> list[tu
                     "count": old["count"] + n,
                     "evidence": cap_evidence(list(old["evidence"] or []) + evidence),
                     "attrs": add_counters(old["attrs"] or {}, attrs) if attrs else (old["attrs"] or {}),
+                    "touched": stamp,
                 }
             )
     bulk_insert(conn, graph_edges, inserts, EDGE_COLUMNS)
@@ -240,6 +254,7 @@ def write_facts(conn: Connection, facts: Facts, result: UpdateResult) -> list[tu
             "count": "int",
             "evidence": "jsonb",
             "attrs": "jsonb",
+            "touched": "int",
         },
     )
     result.edges_added += len(inserts)

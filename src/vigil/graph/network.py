@@ -62,7 +62,7 @@ def network(
     # The edges among the picked nodes, found in the loaded graph, then read by id.
     inside = np.zeros(g.vcount(), dtype=bool)
     inside[[loaded.index[i] for i in picked]] = True
-    ends = view.remember("edge_ends", lambda: np.asarray(g.get_edgelist(), dtype=np.int64).reshape(-1, 2))
+    ends = loaded.ends
     among_ids = loaded.edge_ids[np.flatnonzero(inside[ends[:, 0]] & inside[ends[:, 1]])].tolist()
     e = graph_edges.c
     with view.store.read() as conn:

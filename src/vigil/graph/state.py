@@ -65,6 +65,12 @@ def version(store: Store) -> int:
         return int(get_state(conn, "version", 0))
 
 
+def next_version(conn: Connection) -> int:
+    """The version the open write transaction will commit (its ``bump_version``, under the writers'
+    lock): rows it inserts or changes are stamped with it in their ``touched`` column."""
+    return int(get_state(conn, "version", 0)) + 1
+
+
 def bump_version(conn: Connection) -> int:
     new = int(get_state(conn, "version", 0)) + 1
     set_state(conn, "version", new)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from vigil.graph.merge import edge_key
-from vigil.graph.state import add_counts
+from vigil.graph.state import add_counts, next_version
 from vigil.graph.tables import graph_edges, graph_nodes
 
 
@@ -95,6 +95,7 @@ def add_succession(
             count=max(1, len(evidence)),
             evidence=evidence,
             attrs={"inferred": inferred, "outlet_id": outlet_id},
+            touched=next_version(conn),
         )
     )
     add_counts(conn, {}, {"succeeded-by": 1})

@@ -19,7 +19,9 @@ graph_nodes = Table(
     Column("last_seen", UTCDateTime),
     Column("item_count", Integer, nullable=False, default=0),
     Column("attrs", JsonType),
+    Column("touched", Integer, nullable=False, default=0, server_default="0"),  # version of last change
     Index("ix_graph_nodes_kind", "kind"),
+    Index("ix_graph_nodes_touched", "touched"),
 )
 
 graph_edges = Table(
@@ -35,7 +37,9 @@ graph_edges = Table(
     Column("count", Integer, nullable=False, default=0),
     Column("evidence", JsonType),
     Column("attrs", JsonType),
+    Column("touched", Integer, nullable=False, default=0, server_default="0"),  # version of last change
     Index("ix_graph_edges_src", "src", "kind"),
+    Index("ix_graph_edges_touched", "touched"),
     Index("ix_graph_edges_dst", "dst", "kind"),
 )
 

@@ -1,21 +1,21 @@
 """Loading the graph (or part of it) for analysis: rows from the store, igraph for the algorithms.
 
-A ``GraphView`` holds the whole graph in igraph form for the current graph version and reloads it only
-when the version moves; long-lived processes (the API) keep one, the CLI builds one per command. It also
-keeps small derived results (``remember``) for the version it holds.
+A ``GraphView`` holds the whole graph in igraph form for the current graph version and, when the version
+moves, applies only the rows changed since (``vigil.graph.loaded``); long-lived processes (the API) keep
+one, the CLI builds one per command. It also keeps small derived results (``remember``) for the version it
+holds.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import igraph as ig
-import numpy as np
 from sqlalchemy import or_, select
 
 from vigil.errors import UsageError
+from vigil.graph.loaded import MAX_DELTA, Loaded, load_whole, refresh
 from vigil.graph.pseudonym import AccountKeys, is_pseudonymised
 from vigil.graph.state import version
 from vigil.graph.tables import graph_edges, graph_nodes
@@ -23,28 +23,35 @@ from vigil.store import Store
 
 CHUNK = 500
 T = TypeVar("T")
-_NONE = np.zeros(0, dtype=np.int64)
-
-
-@dataclass(slots=True)
-class Loaded:
-    version: int
-    graph: ig.Graph  # directed, one edge per stored edge; vertex attrs: db_id, kind; edge attrs: kind, weight
-    index: dict[int, int]  # node db id -> vertex index
-    edge_ids: np.ndarray = field(default_factory=lambda: _NONE)  # graph edge -> its db id
-    memo: dict[str, Any] = field(default_factory=dict)  # derived results for this version
 
 
 class GraphView:
-    def __init__(self, store: Store) -> None:
+    """The whole graph for the current graph version, shared by the threads of a server.
+
+    ``whole()`` checks the version and, when it moved, applies the rows changed since (or loads the graph
+    again when that is not possible or not worth it, see ``vigil.graph.loaded``); one thread refreshes
+    while the others wait for it. A ``Loaded`` once returned never changes, so a caller may keep using it
+    while a newer one replaces it."""
+
+    def __init__(self, store: Store, max_delta: int = MAX_DELTA) -> None:
         self.store = store
+        self.max_delta = max_delta
         self._loaded: Loaded | None = None
+        self._lock = threading.Lock()
 
     def whole(self) -> Loaded:
-        current = version(self.store)
-        if self._loaded is None or self._loaded.version != current:
-            self._loaded = _load_whole(self.store, current)
-        return self._loaded
+        held = self._loaded
+        if held is not None and held.version == version(self.store):
+            return held
+        with self._lock:
+            self._loaded = refresh(self.store, self._loaded, self.max_delta)
+            return self._loaded
+
+    def reload(self) -> Loaded:
+        """A full load, whatever is held."""
+        with self._lock:
+            self._loaded = load_whole(self.store)
+            return self._loaded
 
     def remember(self, name: str, compute: Callable[[], T]) -> T:
         """``compute()`` once per graph version held."""
@@ -52,44 +59,6 @@ class GraphView:
         if name not in memo:
             memo[name] = compute()
         return memo[name]  # type: ignore[no-any-return,unused-ignore]
-
-
-def _load_whole(store: Store, current: int) -> Loaded:
-    """The whole graph, read with the driver's own cursor into arrays (no row objects per edge)."""
-    with store.read() as conn:
-        nodes = _fetch(conn, "SELECT id, kind FROM graph_nodes ORDER BY id")
-        edges = _fetch(conn, "SELECT src, dst, kind, count, id FROM graph_edges ORDER BY id")
-    ids = np.fromiter((n[0] for n in nodes), dtype=np.int64, count=len(nodes))
-    index = {int(i): v for v, i in enumerate(ids)}
-    g = ig.Graph(n=len(nodes), directed=True)
-    g.vs["db_id"] = ids.tolist()
-    g.vs["kind"] = [n[1] for n in nodes]
-    if edges:
-        src = np.fromiter((e[0] for e in edges), dtype=np.int64, count=len(edges))
-        dst = np.fromiter((e[1] for e in edges), dtype=np.int64, count=len(edges))
-        # Vertex of each node id: node ids are dense enough for a lookup array.
-        where = np.full(int(ids.max(initial=0)) + 2, -1, dtype=np.int64)
-        where[ids] = np.arange(len(ids))
-        s = where[np.clip(src, 0, len(where) - 1)]
-        d = where[np.clip(dst, 0, len(where) - 1)]
-        keep = (s >= 0) & (d >= 0) & (src < len(where)) & (dst < len(where))
-        kept = np.flatnonzero(keep)
-        g.add_edges(list(zip(s[kept].tolist(), d[kept].tolist(), strict=True)))
-        g.es["kind"] = [edges[i][2] for i in kept.tolist()]
-        g.es["weight"] = [float(edges[i][3] or 1) for i in kept.tolist()]
-        edge_ids = np.fromiter((edges[i][4] for i in kept.tolist()), dtype=np.int64, count=len(kept))
-        return Loaded(current, g, index, edge_ids)
-    return Loaded(current, g, index)
-
-
-def _fetch(conn: Any, sql: str) -> list[tuple[Any, ...]]:
-    """All rows of a plain query as tuples, straight from the driver."""
-    cursor = conn.connection.dbapi_connection.cursor()
-    try:
-        cursor.execute(sql)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
 
 
 def node_rows(store: Store, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
