@@ -21,6 +21,7 @@ from vigil.evidence.capture import Capture, capture_url
 from vigil.referral.documents import create_document
 from vigil.referral.recheck import run_rechecks
 from vigil.referral.replies import record_reply
+from vigil.referral.tables import referral_documents, watched_urls
 from vigil.referral.webhook import send_webhook
 from vigil.store import Store
 from vigil.store.schema import items
@@ -74,6 +75,22 @@ def sent_order(store: Store, config: Config) -> Iterator[Sent]:
         sent = utcnow()
         assert send_webhook(store, cfg, doc, web.url("/hook"), "ana", role="analyst") == 0
         yield Sent(case_id, doc, capture, web, dns, cfg, sent)
+
+
+def delivered_at(store: Store, document_id: int, when: datetime) -> None:
+    """Move the order's delivery (and the start of its URLs' watch) back to ``when``: an order sent a while
+    ago, so that a reply in the form's minutes gives a time to removal that can be read off."""
+    with store.write() as conn:
+        conn.execute(
+            referral_documents.update()
+            .where(referral_documents.c.id == document_id)
+            .values(received_at=when, deadline_at=when + timedelta(hours=1))
+        )
+        conn.execute(
+            watched_urls.update()
+            .where(watched_urls.c.document_id == document_id)
+            .values(referred_at=when, next_check_at=when)
+        )
 
 
 def annex_ii(document: dict[str, Any], received: datetime, removed: datetime) -> dict[str, str]:

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from tests.local_servers import Page
 from tests.referral_web_helpers import login
-from tests.takedown_helpers import Sent, sent_order
+from tests.takedown_helpers import Sent, delivered_at, sent_order
 from tests.workflow_helpers import make_users
 from vigil.api import create_app
 from vigil.api.server import serve_in_thread
@@ -28,7 +28,7 @@ from vigil.config import Config
 from vigil.core.model import utcnow
 from vigil.referral.recheck import run_rechecks
 from vigil.referral.replies import replies_for
-from vigil.referral.tables import referral_documents, watched_urls
+from vigil.referral.tables import referral_documents
 from vigil.store import Store
 from vigil.workflow import audit
 
@@ -79,18 +79,7 @@ def web(store: Store, config: Config) -> Iterator[Web]:
     with sent_order(store, config) as done:
         # The order went out two hours ago, on the minute (a datetime-local field has minutes).
         delivered = (utcnow() - timedelta(hours=2)).replace(second=0, microsecond=0)
-        with store.write() as conn:
-            doc_id = done.document["id"]
-            conn.execute(
-                referral_documents.update()
-                .where(referral_documents.c.id == doc_id)
-                .values(received_at=delivered, deadline_at=delivered + timedelta(hours=1))
-            )
-            conn.execute(
-                watched_urls.update()
-                .where(watched_urls.c.document_id == doc_id)
-                .values(referred_at=delivered, next_check_at=delivered)
-            )
+        delivered_at(store, done.document["id"], delivered)
         with serve_in_thread(create_app(done.config, store)) as url:
             found = Web(store, url, done, delivered)
             try:
@@ -123,7 +112,7 @@ def _error(page: str) -> str:
 def test_who_may_record_a_reply(web: Web) -> None:
     anonymous, _ = web.client()
     assert anonymous.post(web.path, data=removed_form(web, "x")).headers["location"] == "/login"
-    ana, csrf = web.client("ana")
+    ana, _ = web.client("ana")
     missing = ana.post(web.path, data=removed_form(web, ""))
     assert missing.status_code == 403 and "CSRF" in missing.text
     assert ana.post(web.path, data=removed_form(web, "not-the-token")).status_code == 403
