@@ -1,13 +1,13 @@
 """A case taken the whole way, against local servers: reviewed, captured, an order drafted by an analyst
 and approved by a verifier, sent to a local webhook, confirmed by the provider (Annex II) and seen removed
-by a re-check. For the API and the browser tests of the takedown panels."""
+by a re-check. For the API and the browser tests of the takedown panels and the reply form."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from tests.evidence_helpers import approve, local_config, review_to
@@ -21,6 +21,7 @@ from vigil.evidence.capture import Capture, capture_url
 from vigil.referral.documents import create_document
 from vigil.referral.recheck import run_rechecks
 from vigil.referral.replies import record_reply
+from vigil.referral.tables import referral_documents, watched_urls
 from vigil.referral.webhook import send_webhook
 from vigil.store import Store
 from vigil.store.schema import items
@@ -38,8 +39,21 @@ class Referred:
     config: Config
 
 
+@dataclass
+class Sent:
+    """A removal order sent to a local webhook, its URL on a local web server, nothing replied yet."""
+
+    case_id: int
+    document: dict[str, Any]
+    capture: Capture
+    web: WebServer
+    dns: DnsServer
+    config: Config
+    sent: datetime
+
+
 @contextmanager
-def referred_and_removed(store: Store, config: Config) -> Iterator[Referred]:
+def sent_order(store: Store, config: Config) -> Iterator[Sent]:
     with web_server() as web, dns_server() as dns:
         dns.zone["pages.test"] = {"A": ["127.0.0.1"]}
         web.pages["/post/1"] = Page(200, PAGE)
@@ -60,16 +74,43 @@ def referred_and_removed(store: Store, config: Config) -> Iterator[Referred]:
         approve(store, case_id)
         sent = utcnow()
         assert send_webhook(store, cfg, doc, web.url("/hook"), "ana", role="analyst") == 0
-        confirmation = {
-            "reference": doc["reference"],
-            "received_at": sent.isoformat(),
-            "provider": "Placeholder Hosting B.V.",
-            "member_state": "NL",
-            "measure": "removed",
-            "measure_at": sent.isoformat(),
-        }
-        record_reply(store, doc["id"], "annex_ii", "ana", confirmation, role="analyst")
-        web.pages["/post/1"] = Page(410, b"gone")
-        summary = run_rechecks(store, cfg, now=lambda: sent + timedelta(minutes=30))
+        yield Sent(case_id, doc, capture, web, dns, cfg, sent)
+
+
+def delivered_at(store: Store, document_id: int, when: datetime) -> None:
+    """Move the order's delivery (and the start of its URLs' watch) back to ``when``: an order sent a while
+    ago, so that a reply in the form's minutes gives a time to removal that can be read off."""
+    with store.write() as conn:
+        conn.execute(
+            referral_documents.update()
+            .where(referral_documents.c.id == document_id)
+            .values(received_at=when, deadline_at=when + timedelta(hours=1))
+        )
+        conn.execute(
+            watched_urls.update()
+            .where(watched_urls.c.document_id == document_id)
+            .values(referred_at=when, next_check_at=when)
+        )
+
+
+def annex_ii(document: dict[str, Any], received: datetime, removed: datetime) -> dict[str, str]:
+    """A provider's Annex II for ``document`` (neutral placeholder names)."""
+    return {
+        "reference": document["reference"],
+        "received_at": received.isoformat(),
+        "provider": "Placeholder Hosting B.V.",
+        "member_state": "NL",
+        "measure": "removed",
+        "measure_at": removed.isoformat(),
+    }
+
+
+@contextmanager
+def referred_and_removed(store: Store, config: Config) -> Iterator[Referred]:
+    with sent_order(store, config) as done:
+        doc, sent = done.document, done.sent
+        record_reply(store, doc["id"], "annex_ii", "ana", annex_ii(doc, sent, sent), role="analyst")
+        done.web.pages["/post/1"] = Page(410, b"gone")
+        summary = run_rechecks(store, done.config, now=lambda: sent + timedelta(minutes=30))
         assert summary.outcomes == {"removed": 1}
-        yield Referred(case_id, doc, capture, web, dns, cfg)
+        yield Referred(done.case_id, doc, done.capture, done.web, done.dns, done.config)

@@ -1,12 +1,15 @@
 """Lawful processing in Debian's Chromium (Playwright) against a real uvicorn server: the analyst sees
 pseudonyms and no reveal control; the DPO reveals with a reason, sees the value, and sees it hidden again
-after ``reveal_show_seconds``; the reveal report counts it; an investigator keeps the do-not-refer list;
-a blocked proposal tells the analyst whom to contact, not why; only the owner lifts the entry."""
+after ``reveal_show_seconds``; the reveal report counts it; the same for an identifier staff typed into a
+transition's reason, masked on the audit page and revealed there for one record; an investigator keeps the
+do-not-refer list; a blocked proposal tells the analyst whom to contact, not why; only the owner lifts the
+entry."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -18,11 +21,13 @@ from vigil.api.server import serve_in_thread
 from vigil.config import Config
 from vigil.store import Store
 from vigil.workflow import accounts, audit
+from vigil.workflow.transition import transition
 
 pytestmark = pytest.mark.browser
 SHOW_SECONDS = 3
 SECRET = "operation placeholder-61 under way"
-USERS = {"ana": "analyst", "dana": "dpo", "ivan": "investigator", "inge": "investigator"}
+USERS = {"ana": "analyst", "dana": "dpo", "ivan": "investigator", "inge": "investigator", "otto": "auditor"}
+TYPED = "@placeholder_user"  # an identifier as staff would type it into a reason (neutral placeholder)
 
 
 @pytest.fixture
@@ -66,17 +71,9 @@ def test_reveal_is_shown_for_a_while_to_the_dpo_only(server: tuple[str, Store, i
             expect(dpo.locator(".reveal-error")).to_contain_text("justification")
             dpo.fill("input[name=reason_text]", "check before the removal order")
             dpo.select_option("select[name=reason_code]", "referral_check")
-            clicked_at = time.monotonic()  # before the click: click() may return late on a loaded machine
-            button.click()
             value = account_row.locator("output")
-            expect(value).to_have_text(f"telegram:{NATIVE_IDS[1]}")
-            expect(button).to_contain_text("Hidden in")
-            dpo.screenshot(path=str(ARTIFACTS / "privacy-reveal-shown.png"), full_page=True)
-            expect(value).to_be_hidden(timeout=(SHOW_SECONDS + 5) * 1000)
-            assert time.monotonic() - clicked_at >= SHOW_SECONDS - 0.1  # not before its time
-            assert NATIVE_IDS[1] not in dpo.content() and value.text_content() == ""
-            expect(button).to_have_text("Reveal again")
-            dpo.screenshot(path=str(ARTIFACTS / "privacy-reveal-hidden.png"), full_page=True)
+            _shown_then_hidden(dpo, button, value, f"telegram:{NATIVE_IDS[1]}", "privacy-reveal")
+            assert NATIVE_IDS[1] not in dpo.content()
 
             dpo.goto(f"{url}/privacy/reveals")
             expect(dpo.locator("#reveal-totals")).to_contain_text("1 reveal, 1 refused")
@@ -88,6 +85,71 @@ def test_reveal_is_shown_for_a_while_to_the_dpo_only(server: tuple[str, Store, i
     actions = [(e.actor, e.action) for e in audit.entries(store, 200)]
     assert ("dana", "privacy.reveal") in actions and ("dana", "privacy.reveal_refused") in actions
     assert all(NATIVE_IDS[1] not in str(e.details) for e in audit.entries(store, 200))
+    assert audit.verify(store).ok
+
+
+def _shown_then_hidden(page: Any, button: Any, value: Any, clear: str, shots: str) -> None:
+    """Click Reveal (the reason is filled in): the clear value shows with a countdown, and is hidden
+    again after ``reveal_show_seconds``, not before. Screenshots ``<shots>-shown/-hidden.png``."""
+    from playwright.sync_api import expect
+
+    clicked_at = time.monotonic()  # before the click: click() may return late on a loaded machine
+    button.click()
+    expect(value).to_contain_text(clear)
+    expect(button).to_contain_text("Hidden in")
+    page.screenshot(path=str(ARTIFACTS / f"{shots}-shown.png"), full_page=True)
+    expect(value).to_be_hidden(timeout=(SHOW_SECONDS + 5) * 1000)
+    assert time.monotonic() - clicked_at >= SHOW_SECONDS - 0.1  # not before its time
+    assert value.text_content() == ""
+    expect(button).to_have_text("Reveal again")
+    page.screenshot(path=str(ARTIFACTS / f"{shots}-hidden.png"), full_page=True)
+
+
+def test_reveal_of_one_audit_record(server: tuple[str, Store, int]) -> None:
+    """A DPO reveals the reason of one audit entry, masked on /audit; an auditor reads the log without a
+    Reveal button, and an analyst sees the masked reason in the case history without one."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, store, case_id = server
+    transition(store, case_id, "triage", "ana", "analyst", f"asked {TYPED} about the post")
+    (entry,) = [e for e in audit.entries(store, 200) if e.action == "case.transition"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            dpo = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+            _login(dpo, url, "dana")
+            dpo.goto(f"{url}/audit")
+            row = dpo.locator("table.audit tbody tr", has_text="case.transition")
+            expect(row).to_contain_text("@****")
+            assert TYPED not in dpo.content()
+            button = row.locator(f"button.reveal-record[data-record='audit_log'][data-id='{entry.id}']")
+            button.click()  # no justification yet: refused, on the record
+            expect(dpo.locator(".reveal-record-error")).to_contain_text("justification")
+            form = dpo.locator("form#reveal-record")
+            form.get_by_label("Reason").select_option("quality_review")
+            form.get_by_label("Justification").fill("quality review of the log, ticket 7")
+            _shown_then_hidden(dpo, button, row.locator("output"), TYPED, "privacy-reveal-record")
+            assert TYPED not in dpo.content()
+
+            auditor = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+            _login(auditor, url, "otto")
+            auditor.goto(f"{url}/audit")
+            expect(auditor.locator("table.audit")).to_contain_text("case.transition")
+            assert auditor.locator("button.reveal-record").count() == 0
+            assert auditor.locator("form#reveal-record").count() == 0
+            analyst = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+            _login(analyst, url, "ana")
+            analyst.goto(f"{url}/cases/{case_id}")
+            expect(analyst.locator("ol.events")).to_contain_text("asked @")
+            assert analyst.locator("button.reveal-record").count() == 0
+            assert TYPED not in analyst.content()
+            analyst.goto(f"{url}/audit")
+            expect(analyst.locator("p.error")).to_contain_text("may not read the audit log")
+        finally:
+            browser.close()
+    reveals = {(e.action, e.target_type) for e in audit.entries(store, 300) if e.actor == "dana"}
+    assert {("privacy.reveal", "audit_log"), ("privacy.reveal_refused", "audit_log")} <= reveals
     assert audit.verify(store).ok
 
 

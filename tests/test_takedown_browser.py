@@ -65,11 +65,12 @@ def test_takedown_panels_and_report_in_chromium(server: tuple[str, Store, Referr
             expect(page.locator("#orders-issued")).to_have_text("1")
             expect(page.locator("#orders-executed")).to_have_text("1")
             charts = page.locator("svg.chart")
-            expect(charts).to_have_count(3)
+            expect(charts).to_have_count(4)  # rate, median, p95; median reported by the provider (Annex II)
             rate_bar = charts.nth(0).locator("rect title")
             expect(rate_bar).to_have_count(1)
             assert rate_bar.text_content() == "placeholder-host: 100 %"
             expect(charts.nth(1).locator("rect title")).to_have_text("placeholder-host: 0.5 h")
+            expect(charts.nth(3).locator("rect title")).to_have_text("placeholder-host: 0 h")
             expect(page.locator("table.providers")).to_contain_text("placeholder-host")
             page.screenshot(path=str(ARTIFACTS / "takedown-report.png"), full_page=True)
             page.goto(f"{url}/reports/transparency?start=2026-02-02&end=2026-02-01")

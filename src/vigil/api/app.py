@@ -36,6 +36,7 @@ FEATURE_ROUTERS: tuple[str, ...] = (
     "vigil.web.privacy",
     "vigil.api.takedown",
     "vigil.web.referral",
+    "vigil.web.replies",
     "vigil.api.watch",
     "vigil.api.graph",
 )

@@ -40,6 +40,7 @@ class TakedownOut(BaseModel):
     documents: list[dict[str, Any]]
     watches: list[dict[str, Any]]
     time_to_removal_s: float | None
+    reported_time_to_removal_s: float | None
 
 
 class ReplyIn(BaseModel):

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from vigil.errors import UsageError
+from vigil.privacy.inputs import unstorable
 from vigil.referral.annex_i import member_states
 
 ART_3_7 = ("force_majeure",)
@@ -88,9 +89,26 @@ def _common(
     }
 
 
+def _check_storable(data: dict[str, Any]) -> None:
+    """``UsageError`` naming the field whose text (or a key within it) PostgreSQL could not store."""
+    for field, value in data.items():
+        stack: list[Any] = [field, value]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str) and unstorable(item):
+                why = "NUL characters and unpaired surrogates cannot be stored"
+                raise UsageError(f"{str(field)[:40]!r}: {why}")
+            if isinstance(item, dict):
+                stack.extend(str(k) for k in item)
+                stack.extend(item.values())
+            elif isinstance(item, list):
+                stack.extend(item)
+
+
 def check_size(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise UsageError("a reply's data must be a JSON object")
+    _check_storable(data)
     try:
         size = len(json.dumps(data, ensure_ascii=False, default=str).encode())
     except (TypeError, ValueError) as exc:

@@ -1,6 +1,7 @@
 """Everything evidence and takedown hold about one case, as plain JSON values: the evidence captures (who,
 when, the hash of every part), the documents drafted and sent, their deliveries and the provider's replies,
-the watched URLs with each re-check, and the time to removal. The case page and the API show this."""
+the watched URLs with each re-check, and the time to removal: as the re-checks saw it, and as the provider's
+Annex II reports it. The case page and the API show this."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from vigil.evidence.tables import evidence_captures, evidence_parts
+from vigil.referral.replies import reported_seconds
 from vigil.referral.tables import (
     recheck_results,
     referral_deliveries,
@@ -114,6 +116,13 @@ def time_to_removal(watches: list[dict[str, Any]]) -> float | None:
     return float(max(times))
 
 
+def reported_time_to_removal(documents: list[dict[str, Any]]) -> float | None:
+    """Seconds from delivery to removal as the providers' Annex II replies report it (the latest of the
+    case's orders); None without such a reply."""
+    times = [t for d in documents for r in d["replies"] if (t := reported_seconds(d, r)) is not None]
+    return max(times) if times else None
+
+
 def takedown_file(store: Store, case_id: int) -> dict[str, Any]:
     with store.read() as conn:
         captures = _captures(conn, case_id)
@@ -125,4 +134,5 @@ def takedown_file(store: Store, case_id: int) -> dict[str, Any]:
         "documents": documents,
         "watches": watches,
         "time_to_removal_s": time_to_removal(watches),
+        "reported_time_to_removal_s": reported_time_to_removal(documents),
     }

@@ -82,6 +82,17 @@ def watch_in(
     )
 
 
+def recheck_due_in(conn: Connection, document_id: int, at: datetime) -> int:
+    """Make the next re-check of the document's URLs not yet seen removed due at ``at`` (an Annex II says
+    they are gone: see for ourselves). Returns how many."""
+    result = conn.execute(
+        watched_urls.update()
+        .where(watched_urls.c.document_id == document_id, watched_urls.c.removed_at.is_(None))
+        .values(next_check_at=at)
+    )
+    return int(result.rowcount or 0)
+
+
 def watches(conn: Connection, case_id: int | None = None) -> list[dict[str, Any]]:
     query = select(watched_urls).order_by(watched_urls.c.id)
     if case_id is not None:

@@ -23,6 +23,7 @@ from vigil.privacy.settings import PrivacySettings
 from vigil.privacy.views import audit_row, is_masked
 from vigil.referral.case_file import takedown_file
 from vigil.referral.drafting import form_defaults
+from vigil.referral.replies import form_choices
 from vigil.store.schema import media
 from vigil.store.types import MAX_ROW_ID
 from vigil.web import charts, login_csrf
@@ -195,6 +196,7 @@ def _render_case(
         needs={k: (v[0], choices[v[1]]) if v else None for k, v in needs.items()},
         takedown=takedown_file(ctx.store, case_id),
         referral=form_defaults(ctx.store, ctx.config, case_id),
+        reply_choices=form_choices(),
         error=error,
         now=utcnow(),
         **reveal_control(ctx, who),

@@ -111,15 +111,20 @@ def parse_draft(ctx: AppContext, fields: dict[str, Any], grounds: list[str]) -> 
 
 
 def _refusal(
-    request: Request, ctx: AppContext, who: Principal | None, csrf: str
+    request: Request,
+    ctx: AppContext,
+    who: Principal | None,
+    csrf: str,
+    doing: str | None = "draft or send documents",
 ) -> tuple[Response | None, Principal | None]:
-    """A response refusing the change (no session, CSRF, role), or ``None`` and who may make it."""
+    """A response refusing the change (no session, CSRF, role), or ``None`` and who may make it. With
+    ``doing=None`` the role is left to the core function, which checks it and audits a refusal."""
     if who is None:
         return _login_redirect(), None
     if who.via != "session" or not csrf_ok(who, csrf):
         return _forbidden(request, ctx, who, "missing or wrong CSRF token; reload the page"), None
-    if not can(who.role, Permission.WORK_CASES):
-        return _forbidden(request, ctx, who, f"role {who.role!r} may not draft or send documents"), None
+    if doing is not None and not can(who.role, Permission.WORK_CASES):
+        return _forbidden(request, ctx, who, f"role {who.role!r} may not {doing}"), None
     return None, who
 
 

@@ -48,6 +48,11 @@ def report_charts(report: dict[str, Any]) -> dict[str, str]:
         for name, p in providers.items()
         if p["p95_hours_to_removal"] is not None
     }
+    reported = {
+        name: float(p["median_reported_hours_to_removal"])
+        for name, p in sorted(report["providers"].items())
+        if p.get("median_reported_hours_to_removal") is not None
+    }
     return {
         "Removal rate per provider (% of referred URLs)": charts.bars(
             "removal rate per provider", rates, " %"
@@ -57,6 +62,9 @@ def report_charts(report: dict[str, Any]) -> dict[str, str]:
         ),
         "95th percentile hours to removal, per provider": charts.bars(
             "p95 time to removal per provider", p95, " h"
+        ),
+        "Median hours to removal reported by the provider (Annex II), per provider": charts.bars(
+            "reported time to removal per provider", reported, " h"
         ),
     }
 
