@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from tests.webserver import Reply, serve
 from vigil.core.model import utcnow
 from vigil.store import Store
+from vigil.store.clock import db_later
 from vigil.watch.history import RunRecord, finish, recent_runs
 from vigil.watch.lease import claim, release_all, renew
 from vigil.watch.registry import add_source, due_sources, get_source
@@ -92,16 +93,26 @@ def make_due(store: Store) -> None:
         conn.execute(update(watch_sources).values(next_due_at=utcnow() - timedelta(seconds=1)))
 
 
+def expire(store: Store) -> None:
+    """End every lease now, by the database's clock (as ``lease_s`` passing would)."""
+    with store.write() as conn:
+        conn.execute(update(watch_sources).values(lease_until=db_later(-1)))
+
+
 def test_claim_renew_expire_release(store: Store) -> None:
     source = add_source(store, "s", "folder", "/nowhere", interval_s=30)
-    now = utcnow()
-    mine = claim(store, source.id, "a", 10, now)
+    mine = claim(store, source.id, "a", 10)
     assert mine is not None and mine.lease_owner == "a"
-    assert claim(store, source.id, "b", 10, now) is None  # held
-    assert due_sources(store, now) == []  # a held source is nobody else's work
-    assert claim(store, source.id, "b", 10, now + timedelta(seconds=11)) is not None  # expired: taken over
-    assert not renew(store, source.id, "a", 10)  # a lost it
-    assert renew(store, source.id, "b", 10)
+    assert claim(store, source.id, "b", 10) is None  # held
+    assert due_sources(store) == []  # a held source is nobody else's work
+    assert renew(store, source.id, "a", 10, mine.lease_generation)
+    expire(store)
+    assert not renew(store, source.id, "a", 10, mine.lease_generation)  # expired: a must stop
+    theirs = claim(store, source.id, "b", 10)  # expired: taken over
+    assert theirs is not None and theirs.lease_generation == mine.lease_generation + 1
+    assert not renew(store, source.id, "a", 10, mine.lease_generation)  # a lost it
+    assert not renew(store, source.id, "b", 10, mine.lease_generation)  # an older take of the lease
+    assert renew(store, source.id, "b", 10, theirs.lease_generation)
     assert release_all(store, "a") == 0 and release_all(store, "b") == 1
     assert leases(store) == [(None, None)]
 
@@ -120,7 +131,9 @@ def test_finish_releases_and_moves_the_schedule(store: Store) -> None:
     # a run whose lease was lost is kept in the history but does not move the schedule
     make_due(store)
     taken = claim(store, source.id, "c", 10)
-    assert taken is not None and claim(store, source.id, "d", 10, utcnow() + timedelta(seconds=20))
+    assert taken is not None
+    expire(store)
+    assert claim(store, source.id, "d", 10) is not None
     before = get_source(store, "s")
     finish(store, taken, RunRecord(t, t, True, 1, 1), {}, "c")
     after = get_source(store, "s")

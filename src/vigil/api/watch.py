@@ -57,6 +57,7 @@ class SourceHealth(BaseModel):
     running: bool
     lease_owner: str | None
     lease_until: str | None
+    lease_generation: int
     options: dict[str, Any]
     state: dict[str, Any]
     runs: list[RunOut] = []

@@ -88,7 +88,7 @@ class IdentityGuard:
                     "ciphertext": self.vault.seal(p, clear),
                     "created_at": now,
                 }
-                for p, clear in fresh.items()
+                for p, clear in sorted(fresh.items())  # key order: no deadlock with a concurrent writer
             ]
             conn.execute(insert(conn, identity_vault).on_conflict_do_nothing(), rows)
         if pending.refs:

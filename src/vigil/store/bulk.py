@@ -92,14 +92,22 @@ def converters(table: Table, dialect: str) -> dict[str, Any]:
     return dict(zip(names, convert, strict=True))
 
 
+def sorted_by(rows: dict[Any, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of a dict keyed by their unique key, in key order (the lock order of ``insert_new``)."""
+    return [rows[k] for k in sorted(rows)]
+
+
 def insert_new(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], key: str) -> list[Any]:
-    """Insert rows whose key is not there yet; return the keys of the rows inserted."""
+    """Insert rows whose key is not there yet; return the keys of the rows inserted (by this statement:
+    a row another transaction inserted first is not returned, so concurrent writers of the same rows
+    never both count it). Rows go in key order, so that two writers of overlapping batches take their
+    locks in the same order and cannot deadlock (PostgreSQL)."""
     dialect = conn.dialect.name
     names, marks, convert = _plan(table, dialect)
     quoted = ", ".join(f'"{n}"' for n in names)
     row_marks = "(" + ", ".join(marks) + ")"
     inserted: list[Any] = []
-    rows = [clip(table, row) for row in rows]
+    rows = sorted((clip(table, row) for row in rows), key=lambda row: row[key])
     for start in range(0, len(rows), ROWS_PER_STATEMENT):
         chunk = rows[start : start + ROWS_PER_STATEMENT]
         params: list[Any] = []

@@ -30,7 +30,7 @@ from vigil.core.model import (
     utcnow,
 )
 from vigil.store import migrate
-from vigil.store.bulk import clip, insert_new
+from vigil.store.bulk import clip, insert_new, sorted_by
 from vigil.store.engine import make_engine
 from vigil.store.schema import (
     accounts,
@@ -121,9 +121,11 @@ class Store:
                 for m in unique[item_id].media:
                     media_rows.setdefault(m.sha256, _media_row(m, now))
                     link_rows.append({"item_id": item_id, "sha256": m.sha256, "name": m.name, "url": m.url})
+            # Key order throughout: concurrent writers of overlapping batches lock rows in one order.
             if media_rows:
-                conn.execute(self._insert(media).on_conflict_do_nothing(), list(media_rows.values()))
+                conn.execute(self._insert(media).on_conflict_do_nothing(), sorted_by(media_rows))
             if link_rows:
+                link_rows.sort(key=lambda r: (r["item_id"], r["sha256"]))
                 conn.execute(self._insert(item_media).on_conflict_do_nothing(), link_rows)
         if len(known) > 200_000:
             known.clear()
@@ -289,7 +291,7 @@ class Store:
         rows = {(q.source, q.location): clip(quarantine, {**q.to_dict(), "created_at": now}) for q in records}
         with self.write() as conn:
             stmt = self._insert(quarantine).on_conflict_do_nothing().returning(quarantine.c.id)
-            return len(list(conn.execute(stmt, list(rows.values()))))
+            return len(list(conn.execute(stmt, sorted_by(rows))))
 
     def list_quarantined(self, limit: int = 100) -> list[Quarantined]:
         with self.read() as conn:

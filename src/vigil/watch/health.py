@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from vigil.core.model import utcnow
 from vigil.store import Store
+from vigil.store.clock import database_now
 from vigil.watch.history import recent_runs
 from vigil.watch.registry import backoff_s, get_source, list_sources
 
@@ -20,7 +20,7 @@ def source_health(
     """Failing sources first (only the one called ``name`` if given). ``backoff_s`` is the delay in force
     after the failures (None when none); ``running`` says a live lease is held; with ``runs`` > 0, each
     source's last runs, oldest first."""
-    now = now or utcnow()
+    now = now or database_now(store)  # the clock the leases are taken by
     if name is None:
         sources = list_sources(store)
     else:

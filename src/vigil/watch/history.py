@@ -6,12 +6,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
 
 from vigil.store import Store
+from vigil.store.clock import db_later
+from vigil.watch.lease import held
 from vigil.watch.registry import WatchSource, backoff_s
 from vigil.watch.tables import watch_runs, watch_sources
 
@@ -42,7 +44,10 @@ def finish(
     """Record a run of ``source`` (as claimed: its failure count is the one before this run). On success
     the next run is one interval away; on failure the back-off (returned, in seconds) applies. The lease
     ``owner`` held is released; if it was lost meanwhile, the run is kept in the history but the source's
-    schedule is left to the process that holds it now."""
+    schedule is left to the process that holds it now. The same goes when the lease expired (by the
+    database's clock) before this commit, or was taken again since ``source`` was claimed (its
+    ``lease_generation``): the outcome of a run that outlived its lease is not committed to the source.
+    The next due time is counted on the database's clock."""
     now = run.finished_at
     c = watch_sources.c
     values: dict[str, Any] = {"last_run_at": now, "lease_owner": None, "lease_until": None}
@@ -51,7 +56,7 @@ def finish(
         values.update(
             last_success_at=now,
             consecutive_failures=0,
-            next_due_at=now + timedelta(seconds=source.interval_s),
+            next_due_at=db_later(source.interval_s),
             items_total=c.items_total + run.new_items,
             state=state,
         )
@@ -62,11 +67,9 @@ def finish(
             last_error=(run.error or "failed")[:2000],
             last_error_at=now,
             consecutive_failures=failures,
-            next_due_at=now + timedelta(seconds=delay),
+            next_due_at=db_later(delay),
         )
-    where = [c.id == source.id]
-    if owner is not None:
-        where.append(c.lease_owner == owner)
+    where = [c.id == source.id] if owner is None else held(source.id, owner, source.lease_generation)
     with store.write() as conn:
         kept = conn.execute(update(watch_sources).where(*where).values(values)).rowcount
         if not kept:

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from vigil.core.model import utcnow
 from vigil.errors import UsageError
 from vigil.store import Store
+from vigil.store.clock import db_now
 from vigil.watch.tables import watch_sources
 from vigil.workflow.audit import append_in
 
@@ -43,6 +44,7 @@ class WatchSource:
     state: dict[str, Any] = field(default_factory=dict)
     lease_owner: str | None = None
     lease_until: datetime | None = None
+    lease_generation: int = 0
 
     @property
     def health(self) -> str:
@@ -90,7 +92,7 @@ def add_source(
         "enabled": True,
         "created_at": now,
         "consecutive_failures": 0,
-        "next_due_at": now,
+        "next_due_at": db_now(),  # the schedule runs on the database's clock, as the leases do
         "items_total": 0,
         "state": {},
     }
@@ -158,9 +160,10 @@ def list_sources(store: Store) -> list[WatchSource]:
     return [row_source(r) for r in rows]
 
 
-def due_sources(store: Store, now: datetime | None = None) -> list[WatchSource]:
-    """Enabled sources whose time has come and that no live lease holds (``vigil.watch.lease``)."""
-    now = now or utcnow()
+def due_sources(store: Store) -> list[WatchSource]:
+    """Enabled sources whose time has come and that no live lease holds (``vigil.watch.lease``), by the
+    database's clock."""
+    now = db_now()
     c = watch_sources.c
     with store.read() as conn:
         rows = conn.execute(
@@ -175,13 +178,16 @@ def due_sources(store: Store, now: datetime | None = None) -> list[WatchSource]:
         return [row_source(r) for r in rows]
 
 
-def next_due(store: Store) -> datetime | None:
-    """When the next source may be run: its due time, or, while another process holds its lease, the
-    lease's end (a run that finishes sooner moves the due time on anyway)."""
+def next_due_in(store: Store) -> float | None:
+    """Seconds until the next source may be run (by the database's clock; 0 or less: now): its due time,
+    or, while another process holds its lease, the lease's end (a run that finishes sooner moves the due
+    time on anyway). None when no source is enabled."""
     c = watch_sources.c
     with store.read() as conn:
+        now = conn.execute(select(db_now())).scalar_one()
         rows = conn.execute(select(c.next_due_at, c.lease_until).where(c.enabled.is_(True))).all()
-    return min((max(due, until) if until else due for due, until in rows), default=None)
+    upcoming = min((max(due, until) if until else due for due, until in rows), default=None)
+    return None if upcoming is None else (upcoming - now).total_seconds()
 
 
 def backoff_s(interval_s: float, failures: int) -> float:
@@ -210,4 +216,5 @@ def row_source(row: Any) -> WatchSource:
         state=dict(row["state"] or {}),
         lease_owner=row["lease_owner"],
         lease_until=row["lease_until"],
+        lease_generation=row["lease_generation"],
     )

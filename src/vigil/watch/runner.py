@@ -15,8 +15,8 @@ from typing import Any
 
 from vigil.config import Config
 from vigil.core.detector import Detector
-from vigil.core.model import utcnow
-from vigil.core.pipeline import BatchProcessor, Pipeline
+from vigil.core.model import Item, utcnow
+from vigil.core.pipeline import BatchProcessor, BatchResult, Pipeline
 from vigil.core.scan import Scanner, ScanSummary
 from vigil.crawl.crawler import Crawler, CrawlSettings
 from vigil.crawl.fetch import FetchSettings
@@ -26,8 +26,17 @@ from vigil.mirrors.check import check_crawl
 from vigil.sources.fetch import download, is_url
 from vigil.store import Store
 from vigil.watch.history import RunRecord, finish
-from vigil.watch.lease import DEFAULT_LEASE_S, MIN_LEASE_S, claim, kept_alive, new_owner, release_all
-from vigil.watch.registry import WatchSource, due_sources, next_due
+from vigil.watch.lease import (
+    DEFAULT_LEASE_S,
+    MIN_LEASE_S,
+    LeaseFence,
+    LeaseLost,
+    claim,
+    kept_alive,
+    new_owner,
+    release_all,
+)
+from vigil.watch.registry import WatchSource, due_sources, next_due_in
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +60,20 @@ class RunResult:
         return asdict(self)
 
 
+class FencedSink:
+    """The runner's sink: before each batch is written, the lease of the run in progress is checked
+    (``LeaseLost`` once it is gone), so a holder that lost its lease stops writing."""
+
+    def __init__(self, inner: BatchProcessor) -> None:
+        self.inner = inner
+        self.fence: LeaseFence | None = None
+
+    def process(self, batch: Sequence[Item]) -> BatchResult:
+        if self.fence is not None:
+            self.fence.check()
+        return self.inner.process(batch)
+
+
 class WatchRunner:
     def __init__(
         self,
@@ -71,8 +94,9 @@ class WatchRunner:
         self.owner = owner or new_owner()
         self.detectors = list(detectors)
         self.sink = sink or Pipeline(store, self.detectors)
+        self.fenced = FencedSink(self.sink)
         self.resolver = resolver
-        self.scanner = Scanner(config, store, self.detectors, pipeline=self.sink, resolver=resolver)
+        self.scanner = Scanner(config, store, self.detectors, pipeline=self.fenced, resolver=resolver)
 
     def run_due(self) -> list[RunResult]:
         """One pass: every due source this runner can lease (the others are someone else's now)."""
@@ -92,14 +116,20 @@ class WatchRunner:
         started_at, started = utcnow(), time.monotonic()
         result = RunResult(claimed.name, ok=True)
         state = claimed.state
-        with kept_alive(self.store, claimed.id, self.owner, self.lease_s):
+        with kept_alive(self.store, claimed, self.owner, self.lease_s) as fence:
+            self.fenced.fence = fence
             try:
                 state = self._read(claimed, result)
-            except SourceFailed as exc:
+                fence.check()  # the outcome is committed only while the lease holds (finish checks it too)
+            except (SourceFailed, LeaseLost) as exc:
                 result.ok, result.error = False, str(exc)
             except Exception as exc:  # a source must never stop the watch: record it, back off, go on
                 log.exception("watched source %s failed", claimed.name)
                 result.ok, result.error = False, f"internal error: {exc!r}"
+            finally:
+                self.fenced.fence = None
+            if fence.lost.is_set():  # whatever the read made of the refused batches, this is why
+                result.ok, result.error = False, "the lease was lost during the run; the run stopped"
         result.seconds = round(time.monotonic() - started, 3)
         run = RunRecord(
             started_at, utcnow(), result.ok, result.items, result.new_items, result.cases, result.error
@@ -157,7 +187,7 @@ class WatchRunner:
                 concurrency=int(opts.get("concurrency", 2)),
             ),
         )
-        crawler = Crawler(self.config, self.sink, settings, self.resolver)
+        crawler = Crawler(self.config, self.fenced, settings, self.resolver)
         summary = crawler.run([source.target])
         result.items += summary.pages
         result.new_items += summary.new_items
@@ -165,6 +195,8 @@ class WatchRunner:
         if summary.pages == 0:
             reasons = "; ".join(e["reason"] for e in summary.errors[:3]) or "no page could be read"
             raise SourceFailed(f"{source.target}: {reasons}")
+        if self.fenced.fence is not None:
+            self.fenced.fence.check()  # the mirror check writes too
         result.cases += len(check_crawl(self.store, Pipeline(self.store, self.detectors), crawler))
         return source.state
 
@@ -189,8 +221,8 @@ class WatchRunner:
                     runs += 1
                     if on_result:
                         on_result(found)
-                upcoming = next_due(self.store)
-                wait = poll_s if upcoming is None else (upcoming - utcnow()).total_seconds()
+                wait = next_due_in(self.store)  # the database's clock, as the leases and schedule use
+                wait = poll_s if wait is None else wait
                 stop.wait(min(max(wait, 0.05), poll_s))
         finally:
             release_all(self.store, self.owner)

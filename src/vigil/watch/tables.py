@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, Float, ForeignKey, Index, Integer, String, Table, Text, text
 
 from vigil.store.schema import metadata
 from vigil.store.types import JsonType, UTCDateTime
@@ -28,9 +28,12 @@ watch_sources = Table(
     Column("next_due_at", UTCDateTime, nullable=False),
     Column("items_total", Integer, nullable=False),
     Column("state", JsonType),
-    #: The process running this source now (``vigil.watch.lease``), and until when its lease holds.
+    #: The process running this source now (``vigil.watch.lease``), and until when (the database's clock)
+    #: its lease holds.
     Column("lease_owner", String(200)),
     Column("lease_until", UTCDateTime),
+    #: Moved on by every take of the lease: renewals and the run's outcome are accepted only with it.
+    Column("lease_generation", Integer, nullable=False, server_default=text("0")),
 )
 
 watch_runs = Table(
