@@ -19,6 +19,7 @@ same persisted main/delta/disabled index (``index.py``) holds it.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from itertools import combinations, product
 
 import numpy as np
@@ -69,18 +70,27 @@ def _mod_diff(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64], size: int) -> 
     return np.minimum(d, size - d)
 
 
-def distances(rows: U8, queries: U8) -> npt.NDArray[np.int64]:
-    """Row-wise ``tlsh.diff`` (with the length term) of two (n, 35) arrays."""
-    a = rows.astype(np.int64)
-    b = queries.astype(np.int64)
-    dl = _mod_diff(a[:, 1], b[:, 1], 256)
+def _header_diff(a: U8, b: U8) -> npt.NDArray[np.int64]:
+    """The checksum, L, Q1 and Q2 terms of ``tlsh.diff`` for (n, >= 3) rows."""
+    a3 = a[:, :3].astype(np.int64)
+    b3 = b[:, :3].astype(np.int64)
+    dl = _mod_diff(a3[:, 1], b3[:, 1], 256)
     total = np.where(dl <= 1, dl, dl * 12)
     for shift in (0, 4):
-        dq = _mod_diff((a[:, 2] >> shift) & 15, (b[:, 2] >> shift) & 15, 16)
+        dq = _mod_diff((a3[:, 2] >> shift) & 15, (b3[:, 2] >> shift) & 15, 16)
         total += np.where(dq <= 1, dq, (dq - 1) * 12)
-    total += a[:, 0] != b[:, 0]
-    total += BODY_DIFF[(a[:, 3:] << 8) | b[:, 3:]].sum(axis=1, dtype=np.int64)
+    total += a3[:, 0] != b3[:, 0]
     return total
+
+
+def _body_diff(a: U8, b: U8) -> npt.NDArray[np.int64]:
+    """The bucket terms of ``tlsh.diff`` for (n, k) body bytes."""
+    return BODY_DIFF[(a.astype(np.int64) << 8) | b].sum(axis=1, dtype=np.int64)
+
+
+def distances(rows: U8, queries: U8) -> npt.NDArray[np.int64]:
+    """Row-wise ``tlsh.diff`` (with the length term) of two (n, 35) arrays."""
+    return _header_diff(rows, queries) + _body_diff(rows[:, 3:], queries[:, 3:])
 
 
 def chunk_keys(rows: U8) -> npt.NDArray[np.int64]:
@@ -89,8 +99,9 @@ def chunk_keys(rows: U8) -> npt.NDArray[np.int64]:
     return (body[:, 0::2] << 8) | body[:, 1::2]
 
 
+@lru_cache(maxsize=8)
 def _patterns(max_l1: int) -> npt.NDArray[np.int64]:
-    """Every change of 8 codes with total L1 <= max_l1, as (p, 8) deltas."""
+    """Every change of 8 codes with total L1 <= max_l1, as (p, 8) deltas (cached: do not modify)."""
     found = [np.zeros(8, dtype=np.int64)]
     for k in range(1, max_l1 + 1):
         for where in combinations(range(8), k):
@@ -173,12 +184,20 @@ class TLSHSegment:
         pos = np.repeat(begin + chunk_base - (ends - count), count) + np.arange(total, dtype=np.int64)
         qrow = np.repeat(np.arange(nq, dtype=np.int64).repeat(values.shape[1] * values.shape[2]), count)
         rows = np.take(np.asarray(self.order).ravel(), pos).astype(np.int64)
-        # A candidate found through several chunks is checked once.
-        key = np.unique(qrow * n + rows)
-        qrow, rows = key // n, key % n
-        dist = distances(np.take(self.words, rows, axis=0), queries[qrow])
+        # Cascade: the body's terms a quarter at a time, dropping candidates already past the radius
+        # (an unrelated candidate is past it after the first quarter), then the header's.
+        words = np.asarray(self.words)
+        dist = np.zeros(len(rows), dtype=np.int64)
+        for lo in range(3, WIDTH, 8):
+            dist += _body_diff(words[rows, lo : lo + 8], queries[qrow, lo : lo + 8])
+            keep = np.flatnonzero(dist <= radius)
+            rows, qrow, dist = rows[keep], qrow[keep], dist[keep]
+        dist += _header_diff(words[rows], queries[qrow])
         keep = np.flatnonzero(dist <= radius)
-        return qrow[keep] + offset, self.ids[rows[keep]], dist[keep]
+        rows, qrow, dist = rows[keep], qrow[keep], dist[keep]
+        # A match found through several chunks is reported once.
+        _, first = np.unique(qrow * n + rows, return_index=True)
+        return qrow[first] + offset, self.ids[rows[first]], dist[first]
 
     def _brute(self, queries: U8, offset: int, radius: int) -> tuple[I64, I64, I64]:
         out_q, out_i, out_d = [], [], []
