@@ -1,6 +1,7 @@
-"""A persisted, incremental PDQ index: a large immutable main segment, a small delta segment for recent
-additions, and a set of disabled ids. Adding or disabling takes effect at once; the main segment is
-rebuilt only when the delta grows past a fraction of it (amortised), never on every change.
+"""A persisted, incremental index (PDQ; TLSH through ``TLSHIndex``): a large immutable main segment,
+a small delta segment for recent additions, and a set of disabled ids. Adding or disabling takes effect
+at once; the main segment is rebuilt only when the delta grows past a fraction of it (amortised),
+never on every change.
 
 On disk (one folder per bank): ``meta.json`` names the live generation of each segment; segments are
 plain ``.npy`` arrays opened memory-mapped, so a new process loads a million hashes in milliseconds.
@@ -22,35 +23,39 @@ from typing import Any
 
 import numpy as np
 
-from vigil.banks.pdqindex import I64, U64, Segment
+from vigil.banks.pdqindex import I64, Segment
+from vigil.banks.tlshindex import TLSHSegment
 
-_ARRAYS = ("cols", "ids", "order", "starts", "fold_a", "fold_b")
 MIN_DELTA = 50_000
-
-
-def _empty_segment() -> Segment:
-    return Segment.build(np.empty((0, 4), dtype=np.uint64), np.empty(0, dtype=np.int64))
-
-
-def _save_segment(seg: Segment, folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in _ARRAYS:
-        np.save(folder / f"{name}.npy", getattr(seg, name), allow_pickle=False)
-
-
-def _load_segment(folder: Path) -> Segment:
-    arrays = [np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in _ARRAYS]
-    return Segment(*arrays)
+AnySegment = Segment | TLSHSegment
 
 
 class PDQIndex:
+    """Rows are (n, 4) uint64 PDQ words; ``segment`` names the segment class (its ``ARRAYS`` are what is
+    saved, ``words`` the rows it was built from, ``empty()`` and ``build(rows, ids)`` make one)."""
+
+    segment: type[Segment] | type[TLSHSegment] = Segment
+
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.meta: dict[str, Any] = {"version": -1, "generation": 0, "main": None, "delta": None}
-        self.main = _empty_segment()
-        self.delta = _empty_segment()
+        self.main: AnySegment = self._empty_segment()
+        self.delta: AnySegment = self._empty_segment()
         self.disabled = np.empty(0, dtype=np.int64)
         self.reload()
+
+    def _empty_segment(self) -> AnySegment:
+        return self.segment.empty()
+
+    def _save_segment(self, seg: AnySegment, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in self.segment.ARRAYS:
+            np.save(folder / f"{name}.npy", np.asarray(getattr(seg, name)), allow_pickle=False)
+
+    def _load_segment(self, folder: Path) -> AnySegment:
+        names = self.segment.ARRAYS
+        arrays = [np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in names]
+        return self.segment(*arrays)
 
     # ---- reading ------------------------------------------------------------------------------------
 
@@ -66,16 +71,22 @@ class PDQIndex:
         if not path.exists():
             return
         self.meta = json.loads(path.read_text("utf-8"))
-        self.main = _load_segment(self.folder / self.meta["main"]) if self.meta["main"] else _empty_segment()
+        self.main = (
+            self._load_segment(self.folder / self.meta["main"])
+            if self.meta["main"]
+            else self._empty_segment()
+        )
         self.delta = (
-            _load_segment(self.folder / self.meta["delta"]) if self.meta["delta"] else _empty_segment()
+            self._load_segment(self.folder / self.meta["delta"])
+            if self.meta["delta"]
+            else self._empty_segment()
         )
         disabled = self.folder / self.meta.get("disabled", "")
         self.disabled = (
             np.load(disabled, allow_pickle=False) if self.meta.get("disabled") else np.empty(0, np.int64)
         )
 
-    def search(self, queries: U64, radius: int) -> tuple[I64, I64, I64]:
+    def search(self, queries: Any, radius: int) -> tuple[I64, I64, I64]:
         """(query row, id, distance) for every enabled id within ``radius``, the nearest hash per id."""
         parts = [seg.search(queries, radius) for seg in (self.main, self.delta) if len(seg)]
         if not parts:
@@ -107,21 +118,21 @@ class PDQIndex:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
-    def rebuild(self, words: U64, ids: I64, disabled: I64, version: int) -> None:
+    def rebuild(self, words: Any, ids: I64, disabled: I64, version: int) -> None:
         """Replace everything (first build, or when the store and the index disagree)."""
         with self._locked():
-            self._commit(Segment.build(words, ids), _empty_segment(), disabled, version)
+            self._commit(self.segment.build(words, ids), self._empty_segment(), disabled, version)
 
-    def add(self, words: U64, ids: I64, version: int) -> None:
+    def add(self, words: Any, ids: I64, version: int) -> None:
         with self._locked():
             dw = np.concatenate([self.delta.words, words])
             di = np.concatenate([np.asarray(self.delta.ids), ids])
             if len(dw) > max(MIN_DELTA, len(self.main) // 4):  # compaction: fold the delta into main
                 mw = np.concatenate([self.main.words, dw])
                 mi = np.concatenate([np.asarray(self.main.ids), di])
-                self._commit(Segment.build(mw, mi), _empty_segment(), self.disabled, version)
+                self._commit(self.segment.build(mw, mi), self._empty_segment(), self.disabled, version)
             else:
-                self._commit(self.main, Segment.build(dw, di), self.disabled, version, keep_main=True)
+                self._commit(self.main, self.segment.build(dw, di), self.disabled, version, keep_main=True)
 
     def set_disabled(self, ids: I64, disabled: bool, version: int) -> None:
         with self._locked():
@@ -135,8 +146,8 @@ class PDQIndex:
 
     def _commit(
         self,
-        main: Segment,
-        delta: Segment,
+        main: AnySegment,
+        delta: AnySegment,
         disabled: I64,
         version: int,
         keep_main: bool = False,
@@ -147,11 +158,11 @@ class PDQIndex:
         if not keep_main:
             meta["main"] = f"main-{gen}" if len(main) else None
             if len(main):
-                _save_segment(main, self.folder / f"main-{gen}")
+                self._save_segment(main, self.folder / f"main-{gen}")
         if not keep_delta:
             meta["delta"] = f"delta-{gen}" if len(delta) else None
             if len(delta):
-                _save_segment(delta, self.folder / f"delta-{gen}")
+                self._save_segment(delta, self.folder / f"delta-{gen}")
         meta["disabled"] = f"disabled-{gen}.npy"
         np.save(self.folder / meta["disabled"], np.asarray(disabled, dtype=np.int64), allow_pickle=False)
         fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".meta-")
@@ -173,3 +184,9 @@ class PDQIndex:
                     shutil.rmtree(path, ignore_errors=True)
                 else:
                     path.unlink(missing_ok=True)
+
+
+class TLSHIndex(PDQIndex):
+    """The same persisted main/delta/disabled index over TLSH digests: rows are ``digest_rows``'s (n, 35)."""
+
+    segment = TLSHSegment

@@ -57,17 +57,20 @@ class EntryLoader:
         conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {TEMP} ({columns})")
         mark = "?" if self.dialect == "sqlite" else "%s"
         bank = int(bank_id)
+        fence = " OFFSET 0" if self.dialect == "postgresql" else ""  # see the module's docstring
         self.insert_sql = (
             "INSERT INTO bank_entries (bank_id, signal_type, value, frames, source, source_id, meta,"
             " first_seen, enabled, quarantined, review_reason, match_count, created_at)"
             f" SELECT {bank}, t.signal_type, t.value, t.frames, t.source, t.source_id, t.meta, t.first_seen,"
             f" TRUE, FALSE, NULL, 0, {mark} FROM {TEMP} t"
             " WHERE NOT EXISTS (SELECT 1 FROM bank_entries e WHERE e.signal_type = t.signal_type"
-            f" AND e.value = t.value AND e.bank_id = {bank})"
+            f" AND e.value = t.value AND e.bank_id = {bank}{fence})"
             " ORDER BY t.pos RETURNING id, signal_type, value"
         )
         self.stage_sql = f"INSERT INTO {TEMP} ({', '.join(_COLUMNS)}) VALUES ({', '.join([mark] * 8)})"
         self.now = self.convert["created_at"](now)
+        self.unanalyzed = 0  # rows this loader added since bank_entries' statistics were taken
+        self.analyzed_rows = self._fresh_statistics() if self.dialect == "postgresql" else 0
 
     def insert(self, chunk: list[NewEntry]) -> list[tuple[int, NewEntry]]:
         """Insert the entries the bank does not hold yet; (new id, entry) for each, in the chunk's order."""
@@ -76,15 +79,38 @@ class EntryLoader:
             unique.setdefault((entry.signal_type, entry.value), entry)
         if not unique:
             return []
-        self.conn.exec_driver_sql(f"DELETE FROM {TEMP}")
+        self.conn.exec_driver_sql(f"{'TRUNCATE' if self.dialect == 'postgresql' else 'DELETE FROM'} {TEMP}")
         self._stage([self._row(pos, e) for pos, e in enumerate(unique.values())])
         cursor = self._cursor()
         cursor.execute(self.insert_sql, (self.now,))
         ids = {(st, v): i for i, st, v in cursor.fetchall()}
+        if self.dialect == "postgresql":
+            self.unanalyzed += len(ids)
+            if self.unanalyzed >= max(CHUNK, self.analyzed_rows):
+                self.analyzed_rows = self._analyze()
         return [(ids[key], entry) for key, entry in unique.items() if key in ids]
 
     def close(self) -> None:
         self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {TEMP}")
+
+    def _fresh_statistics(self) -> int:
+        """PostgreSQL: ANALYZE ``bank_entries`` first if it changed much since its statistics (a bulk
+        import that committed a moment ago, before autovacuum came by); the rows they describe."""
+        reltuples, changed = self.conn.exec_driver_sql(
+            "SELECT c.reltuples, coalesce(s.n_mod_since_analyze, 0) FROM pg_class c"
+            " LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.oid = 'bank_entries'::regclass"
+        ).one()
+        if reltuples < 0 or changed > max(CHUNK, reltuples):
+            return self._analyze()
+        return int(reltuples)
+
+    def _analyze(self) -> int:
+        self.conn.exec_driver_sql("ANALYZE bank_entries")
+        self.unanalyzed = 0
+        rows = self.conn.exec_driver_sql(
+            "SELECT reltuples FROM pg_class WHERE oid = 'bank_entries'::regclass"
+        ).scalar_one()
+        return max(int(rows), 0)
 
     def _row(self, pos: int, e: NewEntry) -> tuple[Any, ...]:
         # Column sizes are enforced by PostgreSQL only: clip as every other bulk path does.

@@ -1,7 +1,8 @@
 """Matching hashes and files against banks.
 
-PDQ (and vPDQ frames) go through each bank's exact index at the bank's own threshold; MD5 and SHA-256
-are exact look-ups; TLSH and Chromaprint compare against the bank's entries of that type. A match in an
+PDQ (and vPDQ frames) go through each bank's exact index at the bank's own threshold, TLSH through its
+exact index at ``TLSH_THRESHOLD``; MD5 and SHA-256 are exact look-ups; Chromaprint compares against every
+entry of that type (linear). A match in an
 enabled *negative* bank suppresses the item's positive matches: they are reported as ``suppressed``.
 """
 
@@ -19,6 +20,7 @@ from vigil.banks.model import Bank
 from vigil.banks.pdqindex import hex_to_words
 from vigil.banks.service import BankService
 from vigil.banks.tables import bank_entries
+from vigil.banks.tlshindex import digest_rows
 
 TLSH_THRESHOLD = 40  # TLSH diff: lower is closer; about 40 is a near-duplicate
 AUDIO_SIMILARITY = 0.8  # Chromaprint bit agreement at the best alignment
@@ -143,12 +145,15 @@ class Matcher:
         return [Match(b.name, i, 0, stype, b.negative) for b, i, _ in self._entries_of(stype, value)]
 
     def match_tlsh(self, digest: str) -> list[Match]:
-        from vigil.hashing.document import tlsh_distance
-
+        """Entries within ``TLSH_THRESHOLD`` (``tlsh.diff``) of ``digest``; ValueError if it is not one."""
+        query = digest_rows([digest])
         out = []
-        for bank, entry_id, value in self._entries_of("tlsh"):
-            d = tlsh_distance(digest, value)
-            if d <= TLSH_THRESHOLD:
+        for bank in self.banks:
+            idx = self._index(bank, "tlsh")
+            if not len(idx):
+                continue
+            _, ids, dist = idx.search(query, TLSH_THRESHOLD)
+            for entry_id, d in zip(ids.tolist(), dist.tolist(), strict=True):
                 out.append(Match(bank.name, entry_id, d, "tlsh", bank.negative))
         return out
 

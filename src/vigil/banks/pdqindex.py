@@ -73,6 +73,8 @@ class Segment:
     rows, and the distance check can stop after two words for almost every candidate.
     """
 
+    ARRAYS = ("cols", "ids", "order", "starts", "fold_a", "fold_b")  # what ``index.py`` saves
+
     def __init__(
         self,
         cols: U64,
@@ -88,6 +90,10 @@ class Segment:
         self.starts = starts  # (16 * 65537,): where each chunk value's rows begin in ``order``
         self.fold_a = fold_a  # (16, n): the folds in ``order``'s order, so the first check reads sequentially
         self.fold_b = fold_b
+
+    @classmethod
+    def empty(cls) -> Segment:
+        return cls.build(np.empty((0, 4), dtype=np.uint64), np.empty(0, dtype=np.int64))
 
     @classmethod
     def build(cls, words: U64, ids: I64) -> Segment:

@@ -11,11 +11,12 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, func, select
 
-from vigil.banks.index import PDQIndex
+from vigil.banks.index import PDQIndex, TLSHIndex
 from vigil.banks.load import EntryLoader, chunks
 from vigil.banks.model import DEFAULT_THRESHOLD, Bank, Entry, NewEntry
 from vigil.banks.pdqindex import MAX_RADIUS, hex_to_words
 from vigil.banks.tables import bank_entries, banks
+from vigil.banks.tlshindex import digest_rows
 from vigil.config import Config
 from vigil.core.model import utcnow
 from vigil.errors import UsageError
@@ -23,7 +24,13 @@ from vigil.store import Store
 from vigil.workflow.audit import append_in
 
 READ_BATCH = 5000
-INDEXED = ("pdq", "vpdq")  # signal types with a PDQ index (vpdq: one row per distinct frame hash)
+# Signal types with an index (vpdq: one row per distinct frame hash): its class and how values become rows.
+INDEXES: dict[str, tuple[type[PDQIndex], Callable[[list[str]], Any]]] = {
+    "pdq": (PDQIndex, hex_to_words),
+    "vpdq": (PDQIndex, hex_to_words),
+    "tlsh": (TLSHIndex, digest_rows),
+}
+INDEXED = tuple(INDEXES)
 
 
 def _bank(row: Any, entries: int = 0) -> Bank:
@@ -293,9 +300,12 @@ class BankService:
     def index_folder(self, bank: Bank, signal_type: str) -> Path:
         return self.index_root / f"bank-{bank.id}" / signal_type
 
+    def _open_index(self, bank: Bank, signal_type: str) -> PDQIndex:
+        return INDEXES[signal_type][0](self.index_folder(bank, signal_type))
+
     def index(self, bank: Bank, signal_type: str = "pdq") -> PDQIndex:
         """The bank's index, rebuilt from the store only if it is missing or out of step with it."""
-        idx = PDQIndex(self.index_folder(bank, signal_type))
+        idx = self._open_index(bank, signal_type)
         current = self.get(bank.name).version
         if idx.version != current:
             self._rebuild(bank, signal_type, idx, current)
@@ -319,16 +329,20 @@ class BankService:
                     ids.append(entry_id)
                 if not enabled or quarantined:
                     disabled.append(entry_id)
-        words = hex_to_words(hexes) if hexes else np.empty((0, 4), dtype=np.uint64)
-        idx.rebuild(words, np.array(ids, dtype=np.int64), np.array(sorted(disabled), dtype=np.int64), version)
+        idx.rebuild(
+            INDEXES[signal_type][1](hexes),
+            np.array(ids, dtype=np.int64),
+            np.array(sorted(disabled), dtype=np.int64),
+            version,
+        )
 
     def _index_add(self, bank: Bank, indexed: dict[str, tuple[list[int], list[str]]], version: int) -> None:
         for stype in INDEXED:
-            idx = PDQIndex(self.index_folder(bank, stype))
+            idx = self._open_index(bank, stype)
             ids, hexes = indexed.get(stype, ([], []))
             if idx.version == version - 1:
                 if ids:
-                    idx.add(hex_to_words(hexes), np.array(ids, np.int64), version)
+                    idx.add(INDEXES[stype][1](hexes), np.array(ids, np.int64), version)
                 else:
                     idx.set_disabled(np.empty(0, np.int64), True, version)  # just record the version
             elif idx.version != -1 or ids:
@@ -336,7 +350,7 @@ class BankService:
 
     def _index_disable(self, bank: Bank, ids: list[int], disabled: bool, version: int) -> None:
         for stype in INDEXED:
-            idx = PDQIndex(self.index_folder(bank, stype))
+            idx = self._open_index(bank, stype)
             if idx.version == version - 1:
                 idx.set_disabled(np.array(ids, dtype=np.int64), disabled, version)
             elif idx.version != -1:
