@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Any
+
+import httpx
 
 from tests.test_referral_documents import authority
 from tests.workflow_helpers import ui_login
@@ -36,3 +39,28 @@ def login(client: Any, user: str) -> str:
     found = re.search(r'<meta name="csrf-token" content="([^"]+)">', page.text)
     assert found is not None
     return found.group(1)
+
+
+@dataclass(kw_only=True)
+class Browsers:
+    """Browsers (cookie jars) of one test against the app at ``url``; close them with :meth:`close`."""
+
+    url: str
+    clients: list[httpx.Client] = field(default_factory=list)
+    sessions: dict[str, tuple[httpx.Client, str]] = field(default_factory=dict)
+
+    def client(self, user: str | None = None) -> tuple[httpx.Client, str]:
+        """A browser of its own, logged in as ``user``; and its CSRF token."""
+        client = httpx.Client(base_url=self.url, timeout=30)
+        self.clients.append(client)
+        return client, login(client, user) if user else ""
+
+    def session(self, user: str) -> tuple[httpx.Client, str]:
+        """One logged-in browser per user for the whole test (hypothesis runs many examples in one)."""
+        if user not in self.sessions:
+            self.sessions[user] = self.client(user)
+        return self.sessions[user]
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()

@@ -8,16 +8,15 @@ import html
 import json
 import string
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.evidence_helpers import approve, review_to
 from tests.local_servers import Page, free_port, web_server
-from tests.referral_web_helpers import PROVIDER, login, referral_config
+from tests.referral_web_helpers import PROVIDER, Browsers, referral_config
 from tests.test_referral_delivery import SECRET
 from tests.workflow_helpers import make_users, seed_case
 from vigil.api import create_app
@@ -29,26 +28,11 @@ from vigil.store import Store
 from vigil.workflow import audit
 
 
-@dataclass
-class Web:
+@dataclass(kw_only=True)
+class Web(Browsers):
     store: Store
     config: Config
-    url: str
     case_id: int
-    clients: list[httpx.Client] = field(default_factory=list)
-    sessions: dict[str, tuple[httpx.Client, str]] = field(default_factory=dict)
-
-    def client(self, user: str | None = None) -> tuple[httpx.Client, str]:
-        """A browser of its own (cookie jar), logged in as ``user``; and its CSRF token."""
-        client = httpx.Client(base_url=self.url, timeout=30)
-        self.clients.append(client)
-        return client, login(client, user) if user else ""
-
-    def session(self, user: str) -> tuple[httpx.Client, str]:
-        """One logged-in browser per user for the whole test (hypothesis runs many examples in one)."""
-        if user not in self.sessions:
-            self.sessions[user] = self.client(user)
-        return self.sessions[user]
 
 
 @pytest.fixture
@@ -60,12 +44,11 @@ def web(store: Store, config: Config) -> Iterator[Web]:
     case_id = seed_case(store)
     review_to(store, case_id, "removal_order")
     with serve_in_thread(create_app(cfg, store)) as url:
-        found = Web(store, cfg, url, case_id)
+        found = Web(store=store, config=cfg, url=url, case_id=case_id)
         try:
             yield found
         finally:
-            for client in found.clients:
-                client.close()
+            found.close()
 
 
 def order_form(csrf: str, **fields: object) -> dict[str, object]:

@@ -56,7 +56,7 @@ def _status(exc: VigilError) -> int:
 def post_reply(
     request: Request,
     document_id: Id,
-    kind: Annotated[str, Form(max_length=32)] = "",
+    kind: Text = "",  # any length reaches the core, which names the field
     reference: Text = "",
     received_at: Text = "",
     provider: Text = "",
