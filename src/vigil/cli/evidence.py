@@ -23,6 +23,14 @@ def capture(
     confirmed: Annotated[
         bool, typer.Option("--confirmed", help="Capture every confirmed case that has no capture yet.")
     ] = False,
+    render: Annotated[
+        bool | None,
+        typer.Option(
+            "--render/--no-render",
+            help="Also load the page in headless Chromium and keep its rendered DOM and a screenshot "
+            "(default: config [evidence] render).",
+        ),
+    ] = None,
     actor: Actor = "cli",
 ) -> None:
     """Fetch URL with its redirects, media and DNS answers; store a WARC and the hashes of every part."""
@@ -35,7 +43,7 @@ def capture(
 
         with open_store(config) as store, RichProgress(label="cases") as progress:
             progress.task("capturing")
-            summary = capture_confirmed(store, config, actor, progress=progress.advance)
+            summary = capture_confirmed(store, config, actor, progress=progress.advance, render=render)
         for failure in summary["failed"]:
             err.print(f"[yellow]case {failure['case_id']}[/] {failure['url']}: {failure['reason']}")
         print_json(summary)
@@ -43,7 +51,7 @@ def capture(
     if not url:
         raise UsageError("give a URL, or --confirmed")
     with open_store(config) as store:
-        result = capture_url(store, config, url, case_id=case, actor=actor)
+        result = capture_url(store, config, url, case_id=case, actor=actor, render=render)
     err.print(
         f"captured [bold]{url}[/] as capture {result.id}: "
         f"HTTP {result.status_code}, {len(result.parts)} parts"

@@ -16,6 +16,7 @@ from vigil.errors import UsageError
 from vigil.evidence.blobs import BlobStore
 from vigil.evidence.fetcher import Fetcher, FetchError, FetchResult, Hop
 from vigil.evidence.page import is_html, main_text, media_urls, page_text
+from vigil.evidence.render import Rendered, render_enabled, render_page
 from vigil.evidence.tables import evidence_captures, evidence_parts
 from vigil.evidence.warc import build_warc
 from vigil.referral.case_history import note_in
@@ -105,6 +106,17 @@ def _fetch_media(fetcher: Fetcher, urls: list[str]) -> tuple[list[Hop], list[dic
     return hops, errors
 
 
+def _rendered_parts(blobs: BlobStore, rendered: Rendered, url: str) -> list[Part]:
+    parts = []
+    if rendered.dom:
+        dom = rendered.dom
+        parts.append(Part("rendered_dom", "rendered.html", blobs.put(dom), len(dom), "text/html", url))
+    if rendered.screenshot:
+        png = rendered.screenshot
+        parts.append(Part("screenshot", "screenshot.png", blobs.put(png), len(png), "image/png", url))
+    return parts
+
+
 def capture_url(
     store: Store,
     config: Config,
@@ -112,8 +124,11 @@ def capture_url(
     case_id: int | None = None,
     actor: str = "system",
     max_media: int = 20,
+    render: bool | None = None,
 ) -> Capture:
-    """Fetch ``url`` and everything it embeds, store it and return what was stored."""
+    """Fetch ``url`` and everything it embeds, store it and return what was stored. With ``render`` (default:
+    config ``[evidence] render``) the page is also loaded in headless Chromium and its rendered DOM and
+    full-page screenshot are stored as parts."""
     if case_id is not None and store.get_case(case_id) is None:
         raise UsageError(f"case {case_id} does not exist")
     blobs = blob_store(config)
@@ -125,6 +140,7 @@ def capture_url(
         wanted = media_urls(html, final.url, max_media) if final.status < 400 else []
         media_hops, media_errors = _fetch_media(fetcher, wanted)
         dns = result.dns + [d for d in fetcher.dns_answers if d not in result.dns]
+    rendered = render_page(config, url) if (render_enabled(config) if render is None else render) else None
     captured_at = utcnow()
     info = {
         "software": SOFTWARE,
@@ -147,6 +163,8 @@ def capture_url(
             continue
         mime = hop.header("content-type").split(";")[0].strip()
         parts.append(Part("media", _media_name(hop, digest), digest, len(hop.body), mime, hop.url))
+    if rendered is not None:
+        parts.extend(_rendered_parts(blobs, rendered, final.url))
     capture = Capture(
         id=0,
         url=url,
@@ -161,12 +179,14 @@ def capture_url(
         parts=parts,
         media_errors=media_errors,
     )
-    details = {
+    details: dict[str, Any] = {
         "redirect_chain": [{"url": h.url, "status": h.status, "ip": h.ip} for h in result.hops],
         "media_errors": media_errors,
         "truncated": final.truncated,
         "marker": marker_of(text),
     }
+    if rendered is not None:
+        details["render"] = rendered.details()
     with store.write() as conn:
         capture.id = conn.execute(
             evidence_captures.insert()

@@ -21,6 +21,7 @@ def capture_confirmed(
     actor: str = "system",
     states: tuple[str, ...] = ("confirmed",),
     progress: Callable[[int], None] | None = None,
+    render: bool | None = None,
 ) -> dict[str, Any]:
     done: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
@@ -40,7 +41,7 @@ def capture_confirmed(
                 if item is None or not item.url:
                     continue
                 try:
-                    cap = capture_url(store, config, item.url, case_id=case.id, actor=actor)
+                    cap = capture_url(store, config, item.url, case_id=case.id, actor=actor, render=render)
                 except FetchError as exc:
                     failed.append({"case_id": case.id, "url": item.url, "reason": exc.reason})
                 else:
