@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import sys
 import time
 import zipfile
@@ -13,7 +14,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from tests.evidence_helpers import make_case
+from tests.evidence_helpers import make_case, run_cli, write_local_config
 from tests.local_servers import Page, web_server
 from vigil.config import Config
 from vigil.errors import VigilError
@@ -150,3 +151,16 @@ def test_missing_playwright_is_a_clear_error(config: Config, monkeypatch: pytest
     monkeypatch.setitem(sys.modules, "playwright.sync_api", None)
     with pytest.raises(RenderError, match=r"pip install 'vigil\[render\]'"):
         render_page(config, "http://127.0.0.1:9/")
+
+
+def test_cli_render_flag_adds_the_rendered_parts(home: Path, config: Config) -> None:
+    with web_server() as web:
+        web.pages["/js"] = Page(200, JS_PAGE)
+        write_local_config(home, "127.0.0.1:9")
+        url = web.url("/js")
+        plain = run_cli(["evidence", "capture", url], home)
+        rendered = run_cli(["evidence", "capture", url, "--render"], home)
+    assert plain.returncode == 0 and rendered.returncode == 0, plain.stderr + rendered.stderr
+    assert {p["role"] for p in json.loads(plain.stdout)["parts"]} == {"warc", "text", "dns"}
+    roles = {p["role"] for p in json.loads(rendered.stdout)["parts"]}
+    assert {"rendered_dom", "screenshot"} <= roles
