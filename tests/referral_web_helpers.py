@@ -25,10 +25,17 @@ PLATFORMS = f"""platforms:
 """
 
 
-def referral_config(config: Config) -> Config:
+def register_provider(config: Config, webhook_url: str = "") -> Config:
+    """The registry entry of the placeholder provider (the documents' addressee), with ``webhook_url`` if
+    given: the destinations a document for it may be sent to without an override."""
+    hook = f"    webhook_url: {webhook_url}\n" if webhook_url else ""
+    (config.home / "platforms.yaml").write_text(PLATFORMS + hook, "utf-8")
+    return config
+
+
+def referral_config(config: Config, webhook_url: str = "") -> Config:
     """The authority of the document tests, and the registry entry of the case URLs' host."""
-    (config.home / "platforms.yaml").write_text(PLATFORMS, "utf-8")
-    return authority(config)
+    return authority(register_provider(config, webhook_url))
 
 
 def login(client: Any, user: str) -> str:

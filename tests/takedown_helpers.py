@@ -12,6 +12,7 @@ from typing import Any
 
 from tests.evidence_helpers import approve, local_config, review_to
 from tests.local_servers import DnsServer, Page, WebServer, dns_server, web_server
+from tests.referral_web_helpers import register_provider
 from tests.test_evidence_capture import PAGE, png_bytes
 from tests.test_referral_documents import RECIPIENT, authority
 from tests.workflow_helpers import seed_case
@@ -60,6 +61,7 @@ def sent_order(store: Store, config: Config) -> Iterator[Sent]:
         web.pages["/img/one.png"] = Page(200, png_bytes((200, 40, 40)), {"Content-Type": "image/png"})
         web.pages["/hook"] = Page(200, b"ok")
         cfg = authority(local_config(config, dns.address, recheck_host_interval=0))
+        register_provider(cfg, web.url("/hook"))
         cfg.extra["webhook"] = {"secret": SECRET, "retries": 0}
         url = web.url("/post/1", host="pages.test")
         case_id = seed_case(store, 42)

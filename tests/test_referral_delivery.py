@@ -15,6 +15,7 @@ import pytest
 
 from tests.evidence_helpers import approve, decided_case, run_cli
 from tests.local_servers import Page, SmtpCollect, smtp_server, web_server
+from tests.referral_web_helpers import register_provider
 from tests.test_referral_documents import RECIPIENT, URL, authority
 from vigil.config import Config
 from vigil.core.model import utcnow
@@ -53,7 +54,7 @@ def approved_document(
 
 def test_email_with_starttls(store: Store, config: Config, smtp: tuple[SmtpCollect, int, Path]) -> None:
     handler, port, cert = smtp
-    cfg = authority(config)
+    cfg = register_provider(authority(config))
     cfg.extra["smtp"] = {"host": "127.0.0.1", "port": port, "from": "iru@authority.test", "cafile": str(cert)}
     case_id, doc = approved_document(store, cfg)
     assert send_email(store, cfg, doc, "legal@host.test", "ana", role="analyst") == 0
@@ -78,7 +79,7 @@ def test_email_refused_without_tls_trust_is_recorded(
     store: Store, config: Config, smtp: tuple[SmtpCollect, int, Path]
 ) -> None:
     handler, port, _cert = smtp
-    cfg = authority(config)
+    cfg = register_provider(authority(config))
     cfg.extra["smtp"] = {"host": "127.0.0.1", "port": port, "from": "iru@authority.test"}  # system CAs only
     case_id, doc = approved_document(store, cfg)
     assert send_email(store, cfg, doc, "legal@host.test", "ana", role="analyst") == 1
@@ -99,6 +100,7 @@ def test_webhook_retries_and_signs(store: Store, config: Config) -> None:
     _case_id, doc = approved_document(store, cfg, kind="dsa_notice")
     pauses: list[float] = []
     with web_server() as web:
+        register_provider(cfg, web.url("/hook"))
         web.sequence["/hook"] = [Page(503, b"busy"), Page(500, b"oops"), Page(202, b"ok")]
         assert (
             send_webhook(store, cfg, doc, web.url("/hook"), "ana", role="analyst", sleep=pauses.append) == 0
@@ -119,6 +121,7 @@ def test_webhook_gives_up_on_client_errors(store: Store, config: Config) -> None
     cfg.extra["webhook"] = {"secret": SECRET, "retries": 3, "backoff": 0.01}
     _case_id, doc = approved_document(store, cfg, kind="dsa_notice")
     with web_server() as web:
+        register_provider(cfg, web.url("/hook"))
         web.sequence["/hook"] = [Page(400, b"bad")]
         assert (
             send_webhook(store, cfg, doc, web.url("/hook"), "ana", role="analyst", sleep=lambda s: None) == 1
@@ -171,7 +174,7 @@ def test_cli_send_goes_to_the_addressee(home: Path, smtp: tuple[SmtpCollect, int
         f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nfrom = "iru@authority.test"\ncafile = "{cert}"\n',
         "utf-8",
     )
-    cfg = authority(Config.load(home))
+    cfg = register_provider(authority(Config.load(home)))
     store = Store.open(cfg)
     case_id, doc = approved_document(store, cfg)
     store.close()

@@ -299,7 +299,8 @@ def test_acceptance_through_the_command_line(tmp_path: Path, home: Path, config:
         )
         (home / "platforms.yaml").write_text(
             "platforms:\n  - key: placeholder-pages\n    name: Placeholder Pages\n    domains: [pages.test]\n"
-            "    member_state: NL\n    contact_point: {name: Desk, email: tco@pages.test}\n",
+            "    member_state: NL\n    contact_point: {name: Desk, email: tco@pages.test}\n"
+            f"    webhook_url: {web.url('/hook')}\n",
             "utf-8",
         )
         case_id = decided_case(store, url)

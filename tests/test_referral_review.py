@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from tests.evidence_helpers import approve, decided_case
 from tests.local_servers import Page, WebServer, web_server
+from tests.referral_web_helpers import register_provider
 from tests.test_evidence_retention import _fake_capture
 from tests.test_referral_delivery import SECRET, approved_document
 from tests.test_referral_documents import RECIPIENT, URL, authority
@@ -37,7 +38,7 @@ def hook(config: Config) -> Any:
     cfg.extra["webhook"] = {"secret": SECRET, "retries": 0, "backoff": 0.01}
     with web_server() as web:
         web.pages["/hook"] = Page(200, b"ok")
-        yield cfg, web
+        yield register_provider(cfg, web.url("/hook")), web
 
 
 def _send(store: Store, cfg: Config, web: WebServer, doc: dict[str, Any], actor: str = "ana") -> int:

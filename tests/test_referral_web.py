@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from tests.evidence_helpers import approve, review_to
 from tests.local_servers import Page, free_port, web_server
-from tests.referral_web_helpers import PROVIDER, Browsers, referral_config
+from tests.referral_web_helpers import PROVIDER, Browsers, referral_config, register_provider
 from tests.test_referral_delivery import SECRET
 from tests.workflow_helpers import make_users, seed_case
 from vigil.api import create_app
@@ -147,6 +147,13 @@ def test_who_may_send(web: Web) -> None:
     bad_hook = ana.post(path, data={"channel": "webhook", "webhook": "not a url", "csrf": csrf})
     assert bad_hook.status_code == 422 and "webhook:" in bad_hook.text
     approve(web.store, web.case_id)
+    elsewhere = {"channel": "email", "email": "desk@elsewhere.test", "csrf": csrf}
+    refused = ana.post(path, data=elsewhere)
+    assert refused.status_code == 403 and "not a destination the registry lists" in html.unescape(
+        refused.text
+    )
+    overridden = ana.post(path, data={**elsewhere, "override_reason": "placeholder reason"})
+    assert overridden.status_code == 403 and "may not override" in html.unescape(overridden.text)
     injected = ana.post(path, data={"channel": "email", "email": "a@b.test\r\nBcc: c@d.test", "csrf": csrf})
     assert injected.status_code == 400 and "not one plain e-mail address" in injected.text
     failed = ana.post(path, data={**email, "csrf": csrf})
@@ -159,6 +166,7 @@ def test_who_may_send(web: Web) -> None:
     web.config.extra["webhook"] = {"secret": SECRET, "retries": 0}
     with web_server() as hook:
         hook.pages["/hook"] = Page(200, b"ok")
+        register_provider(web.config, hook.url("/hook"))
         sent = ana.post(path, data={"channel": "webhook", "webhook": hook.url("/hook"), "csrf": csrf})
         assert sent.status_code == 303, sent.text
         ((_path, headers, body),) = hook.requests

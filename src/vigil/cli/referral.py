@@ -180,10 +180,27 @@ def send(
     webhook: Annotated[
         str | None, typer.Option("--webhook", help="POST to this signed webhook instead.")
     ] = None,
+    override_reason: Annotated[
+        str | None,
+        typer.Option(
+            "--override-reason",
+            help="Send to an address or URL the registry does not list for the provider, for this reason"
+            " (needs a role in [referral] override_roles: --override-by).",
+        ),
+    ] = None,
+    override_by: Annotated[
+        str | None, typer.Option("--override-by", help="Who allows the override (default: --actor).")
+    ] = None,
+    override_role: Annotated[
+        str | None,
+        typer.Option("--override-role", help="Their role (default: the role of their vigil account)."),
+    ] = None,
     actor: Actor = "cli",
     role: Role = None,
 ) -> None:
-    """Deliver an approved document by e-mail (SMTP with STARTTLS) or signed webhook."""
+    """Deliver an approved document by e-mail (SMTP with STARTTLS) or signed webhook, to a destination the
+    registry lists for its provider unless an override (reason, allowed role) says otherwise."""
+    from vigil.referral.destinations import DestinationOverride
     from vigil.referral.documents import get_document
     from vigil.referral.drafting import addressee_email
     from vigil.referral.mail import send_email
@@ -193,10 +210,16 @@ def send(
     with open_store(config) as store:
         doc = get_document(store, document)
         who = _role(store, actor, role)
+        override = None
+        if override_reason is not None or override_by is not None or override_role is not None:
+            by = override_by or actor
+            by_role = who if by == actor and not override_role else _role(store, by, override_role)
+            override = DestinationOverride(override_reason or "", by, by_role)
         if webhook:
-            rc = send_webhook(store, config, doc, webhook, actor, role=who)
+            rc = send_webhook(store, config, doc, webhook, actor, role=who, override=override)
         else:
-            rc = send_email(store, config, doc, email or addressee_email(doc["body"]), actor, role=who)
+            to = email or addressee_email(doc["body"])
+            rc = send_email(store, config, doc, to, actor, role=who, override=override)
     print_json({"document": document, "delivered": rc == 0})
     if rc:
         raise VigilError(f"delivery of document {document} failed (see the case history)")

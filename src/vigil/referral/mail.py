@@ -12,6 +12,7 @@ from vigil.config import Config
 from vigil.core.smtp import MailFailed, SmtpSession, SmtpSettings
 from vigil.errors import UsageError
 from vigil.referral.delivery import clear_to_send, record_delivery
+from vigil.referral.destinations import DestinationOverride, clear_destination
 from vigil.referral.pdf import render_pdf
 from vigil.referral.strings import load_strings
 from vigil.store import Store
@@ -47,17 +48,27 @@ def build_message(config: Config, document: dict[str, Any], to: str, sender: str
 
 
 def send_email(
-    store: Store, config: Config, document: dict[str, Any], to: str, actor: str, *, role: str
+    store: Store,
+    config: Config,
+    document: dict[str, Any],
+    to: str,
+    actor: str,
+    *,
+    role: str,
+    override: DestinationOverride | None = None,
 ) -> int:
-    """Send ``document`` to ``to`` once the review allows it (else raise, nothing sent); 0 if delivered."""
+    """Send ``document`` to ``to`` once the review allows it and ``to`` is the provider's in the registry
+    (or ``override`` allows another address); else raise, nothing sent. 0 if delivered."""
+    to = to.strip()
     if not to or "@" not in to:
         raise UsageError(f"no e-mail address to send document {document['id']} to (got {to!r})")
     if len(to) > MAX_ADDRESS or any(c.isspace() or not c.isprintable() or c in ",;<>" for c in to):
         raise UsageError(f"not one plain e-mail address: {to[:80]!r}")
     smtp = SmtpSettings.from_config(config)
     clear_to_send(store, document, actor, role)
+    overridden = clear_destination(store, config, document, "email", to, actor, override)
     msg = build_message(config, document, to, smtp.sender)
-    ok, details = True, {"message_id": msg["Message-ID"]}
+    ok, details = True, {"message_id": msg["Message-ID"], **overridden}
     try:
         with SmtpSession(smtp) as session:
             refused = session.send(msg)

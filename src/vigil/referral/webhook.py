@@ -17,6 +17,7 @@ from vigil.config import Config
 from vigil.core.model import utcnow
 from vigil.errors import ConfigError, UsageError
 from vigil.referral.delivery import clear_to_send, record_delivery
+from vigil.referral.destinations import DestinationOverride, clear_destination
 from vigil.store import Store
 
 SIGNATURE_HEADER = "X-Vigil-Signature"
@@ -75,14 +76,18 @@ def send_webhook(
     *,
     role: str,
     sleep: Callable[[float], None] = time.sleep,
+    override: DestinationOverride | None = None,
 ) -> int:
-    """POST ``document`` once the review allows it (else raise, nothing sent); 0 if delivered."""
+    """POST ``document`` once the review allows it and ``url`` is the provider's in the registry (or
+    ``override`` allows another URL); else raise, nothing sent. 0 if delivered."""
+    url = url.strip()
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"not a webhook URL: {url!r}")
     secret = str((config.extra.get("webhook") or {}).get("secret") or "")
     if len(secret) < 16:
         raise ConfigError("webhook delivery needs [webhook] secret (16 characters or more) in config.toml")
     clear_to_send(store, document, actor, role)
+    overridden = clear_destination(store, config, document, "webhook", url, actor, override)
     hook = config.extra.get("webhook") or {}
     payload = {"kind": document["kind"], "reference": document["reference"], "document": document["body"]}
     ok, attempts, details = post_signed(
@@ -94,5 +99,6 @@ def send_webhook(
         config.http_timeout,
         sleep,
     )
+    details.update(overridden)
     record_delivery(store, document, "webhook", url, ok, attempts, actor, details, role=role)
     return 0 if ok else 1

@@ -21,6 +21,7 @@ from vigil.api.context import AppContext, get_ctx
 from vigil.errors import ConfigError, UsageError, VigilError
 from vigil.privacy.inputs import require_storable
 from vigil.referral.annex_i import GROUNDS, MAX_WITHHOLD_WEEKS
+from vigil.referral.destinations import MAX_REASON, DestinationOverride, DestinationRefused
 from vigil.referral.documents import KINDS, create_document, get_document
 from vigil.referral.drafting import platform_by_key
 from vigil.referral.mail import send_email
@@ -131,7 +132,7 @@ def _refusal(
 def _status(exc: VigilError) -> int:
     if isinstance(exc, FormInvalid):
         return 422
-    if isinstance(exc, WorkflowError):
+    if isinstance(exc, WorkflowError | DestinationRefused):
         return exc.status
     return 503 if isinstance(exc, ConfigError) else 400
 
@@ -209,11 +210,14 @@ def send_document(
     channel: Annotated[str, Form(max_length=16)] = "",
     email: Annotated[str, Form(max_length=320)] = "",
     webhook: Annotated[str, Form(max_length=MAX_URL)] = "",
+    override_reason: Annotated[str, Form(max_length=MAX_REASON)] = "",
     csrf: Annotated[str, Form(max_length=200)] = "",
     who: Principal | None = Depends(optional_principal),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
-    """Send an approved document by e-mail or webhook; the delivery (or its failure) is recorded."""
+    """Send an approved document by e-mail or webhook; the delivery (or its failure) is recorded. A
+    destination the registry does not list for the provider needs ``override_reason`` from a signed-in
+    user whose role may override (``destinations``)."""
     refused, user = _refusal(request, ctx, who, csrf)
     if refused is not None or user is None:
         return refused or _login_redirect()
@@ -224,15 +228,24 @@ def send_document(
     case_id = int(document["case_id"])
     target = email.strip() if channel == "email" else webhook.strip()
     try:
-        require_storable(email=email, webhook=webhook)
+        require_storable(email=email, webhook=webhook, override_reason=override_reason)
+        override = (
+            DestinationOverride(override_reason.strip(), user.name, user.role)
+            if override_reason.strip()
+            else None
+        )
         if channel not in CHANNELS:
             raise FormInvalid(f"channel: one of {', '.join(CHANNELS)}")
         if channel == "webhook" and len(_urls(target, "webhook")) != 1:
             raise FormInvalid("webhook: the webhook's http(s) URL")
         if channel == "email":
-            rc = send_email(ctx.store, ctx.config, document, target, user.name, role=user.role)
+            rc = send_email(
+                ctx.store, ctx.config, document, target, user.name, role=user.role, override=override
+            )
         else:
-            rc = send_webhook(ctx.store, ctx.config, document, target, user.name, role=user.role)
+            rc = send_webhook(
+                ctx.store, ctx.config, document, target, user.name, role=user.role, override=override
+            )
     except VigilError as exc:
         return _render_case(request, ctx, user, case_id, status=_status(exc), referral_error=str(exc))
     if rc:
