@@ -9,15 +9,13 @@ from email.utils import make_msgid
 from typing import Any
 
 from vigil.config import Config
-from vigil.core.smtp import MailFailed, SmtpSession, SmtpSettings
-from vigil.errors import UsageError
+from vigil.core.smtp import MailFailed, SmtpSession, SmtpSettings, checked_address
+from vigil.errors import ConfigError, UsageError
 from vigil.referral.delivery import clear_to_send, record_delivery
 from vigil.referral.destinations import DestinationOverride, clear_destination
 from vigil.referral.pdf import render_pdf
 from vigil.referral.strings import load_strings
 from vigil.store import Store
-
-MAX_ADDRESS = 320
 
 
 def _reference(body: dict[str, Any]) -> str:
@@ -62,8 +60,10 @@ def send_email(
     to = to.strip()
     if not to or "@" not in to:
         raise UsageError(f"no e-mail address to send document {document['id']} to (got {to!r})")
-    if len(to) > MAX_ADDRESS or any(c.isspace() or not c.isprintable() or c in ",;<>" for c in to):
-        raise UsageError(f"not one plain e-mail address: {to[:80]!r}")
+    try:
+        checked_address(to, "recipient")
+    except ConfigError:
+        raise UsageError(f"not one plain e-mail address: {to[:80]!r}") from None
     smtp = SmtpSettings.from_config(config)
     clear_to_send(store, document, actor, role)
     overridden = clear_destination(store, config, document, "email", to, actor, override)
