@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from tests.evidence_helpers import make_case, run_cli, write_local_config
 from tests.local_servers import Page, web_server
+from tests.test_evidence_bundle import _flip_byte_in_member
 from vigil.config import Config
 from vigil.errors import VigilError
 from vigil.evidence.bundle import export_bundle, verify_bundle
@@ -48,15 +49,6 @@ def _local(config: Config) -> Config:
     config.allowed_networks = ("127.0.0.1/32",)
     config.http_timeout = 5.0
     return config
-
-
-def _flip_byte_in_member(bundle: Path, member: str) -> None:
-    with zipfile.ZipFile(bundle) as zf:
-        info = zf.getinfo(member)
-        offset = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
-    data = bytearray(bundle.read_bytes())
-    data[offset + info.compress_size // 2] ^= 0x01
-    bundle.write_bytes(bytes(data))
 
 
 def test_rendered_capture_keeps_dom_and_screenshot(tmp_path: Path, store: Store, config: Config) -> None:

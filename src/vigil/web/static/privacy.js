@@ -43,6 +43,18 @@
     }, 250);
   }
 
+  // POST a JSON body with the session's CSRF token; resolves to {ok, data} (data: the JSON answer).
+  function postJson(url, body) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+    });
+  }
+
   function reveal(section, row, identity) {
     var form = section.querySelector("form.reveal-identity");
     var body = {
@@ -52,15 +64,7 @@
       reason_text: form.elements.reason_text.value
     };
     var button = row.querySelector("button.reveal-identity");
-    fetch("/api/v1/privacy/reveal", {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
-      body: JSON.stringify(body)
-    })
-      .then(function (response) {
-        return response.json().then(function (data) { return { ok: response.ok, data: data }; });
-      })
+    postJson("/api/v1/privacy/reveal", body)
       .then(function (result) {
         if (!result.ok) {
           showError(section, result.data.reason || "reveal refused");
@@ -128,15 +132,7 @@
       reason_code: form.elements.reason_code.value,
       reason_text: form.elements.reason_text.value
     };
-    fetch("/api/v1/privacy/reveal-record", {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
-      body: JSON.stringify(body)
-    })
-      .then(function (response) {
-        return response.json().then(function (data) { return { ok: response.ok, data: data }; });
-      })
+    postJson("/api/v1/privacy/reveal-record", body)
       .then(function (result) {
         error.textContent = result.ok ? "" : result.data.reason || "reveal refused";
         error.hidden = result.ok;
