@@ -34,6 +34,7 @@ from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import create_engine, text
 
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.core.model import CaseState, Severity
 from vigil.store import Store
@@ -147,7 +148,7 @@ def _measure(client: httpx.Client, paths: list[str], threads: int) -> dict[str, 
 
 def run_backend(name: str, url: str, home: Path, n: int, requests: int, threads: int) -> dict[str, Any]:
     config = Config.load(home, database_url=url)
-    store = Store.open(config)
+    store = open_store(config)
     t0 = time.perf_counter()
     fill(store, n)
     fill_s = time.perf_counter() - t0

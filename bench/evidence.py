@@ -22,10 +22,10 @@ from PIL import Image
 from tests.evidence_helpers import local_config, make_case
 from tests.local_servers import Page, dns_server, web_server
 
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.evidence.bundle import export_bundle, verify_bundle
 from vigil.evidence.capture import capture_url
-from vigil.store import Store
 
 
 def main() -> None:
@@ -34,7 +34,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, web_server() as web, dns_server() as dns:
         config = local_config(Config.load(Path(tmp)), dns.address)
-        store = Store.open(config)
+        store = open_store(config)
         dns.zone["bench.test"] = {"A": ["127.0.0.1"]}
         para = b"<p>" + b"placeholder words for the benchmark " * 40 + b"</p>"
         for n in range(args.pages):

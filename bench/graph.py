@@ -33,9 +33,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.core.model import Item
-from vigil.core.pipeline import Pipeline
 from vigil.graph.admins import administrators
 from vigil.graph.centrality import key_actors
 from vigil.graph.communities import communities
@@ -49,6 +49,7 @@ from vigil.graph.stats import stats
 from vigil.graph.synthetic import stream_network
 from vigil.graph.update import catch_up
 from vigil.graph.view import GraphView
+from vigil.ingest.pipeline import Pipeline
 from vigil.store import Store
 
 err = Console(stderr=True)
@@ -232,7 +233,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vigil-bench-graph-") as tmp:
         home = Path(tmp)
-        store = Store.open(Config.load(home), url=args.db or None)
+        store = open_store(Config.load(home), url=args.db or None)
         try:
             extra = args.hook_items + args.delta_batches * HOOK_BATCH + 2 * 5000  # batches part-used
             batches = stream_network(args.items + extra, args.accounts, batch=5000)

@@ -58,13 +58,13 @@ def one(store_kind: str, n: int) -> dict[str, float]:
     """Runs in a subprocess: generate, parse-only baseline, then scan into the store."""
     from sqlalchemy import create_engine, text
 
+    from vigil.boot import open_store
     from vigil.config import Config
-    from vigil.core.media import MediaSink
-    from vigil.core.scan import Scanner
     from vigil.detect.watchlist import WatchlistDetector
+    from vigil.ingest.scan import Scanner
     from vigil.sources.base import SourceContext
     from vigil.sources.jsonl import JsonLinesSource
-    from vigil.store import Store
+    from vigil.store.media import MediaSink
 
     with tempfile.TemporaryDirectory(prefix="vigil-bench-") as tmp:
         home = Path(tmp)
@@ -84,7 +84,7 @@ def one(store_kind: str, n: int) -> dict[str, float]:
                 conn.execute(text(f'CREATE DATABASE "{db_name}"'))
             config.database_url = PG_ADMIN.rsplit("/", 1)[0] + "/" + db_name
         try:
-            store = Store.open(config)
+            store = open_store(config)
             scanner = Scanner(config, store, [WatchlistDetector(config, terms={TERM: 1.0})])
             start, cpu = time.perf_counter(), time.process_time()
             summary = scanner.scan(str(data))

@@ -31,11 +31,12 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import func, select
 
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.core.model import Item, make_item_id
-from vigil.core.pipeline import Pipeline
-from vigil.crawl.netguard import StaticResolver
 from vigil.detect.watchlist import WatchlistDetector
+from vigil.ingest.pipeline import Pipeline
+from vigil.net.guard import StaticResolver
 from vigil.store import Store
 from vigil.store.schema import cases
 from vigil.store.schema import items as items_table
@@ -76,7 +77,7 @@ def latency(posts: int, interval: float, seed: int) -> list[float]:
     rng = random.Random(seed)
     home = Path(tempfile.mkdtemp(prefix="vigil-bench-"))
     config = Config.load(home, allow_private_addresses=True)
-    store = Store.open(config)
+    store = open_store(config)
     feed = FeedServer()
     feed.post("warm-up", "a neutral post")
     url = f"http://feeds.bench:{feed.server.server_address[1]}/feed.jsonl"
@@ -122,7 +123,7 @@ def stored_count(store: Store, source: str) -> int:
 
 
 def throughput(count: int, workers: int, database_url: str) -> tuple[float, float] | None:
-    from vigil.runtime.jetstream import JetStreamPublisher, delete_stream
+    from vigil.ingest.jetstream import JetStreamPublisher, delete_stream
 
     home = Path(tempfile.mkdtemp(prefix="vigil-bench-"))
     (home / "watchlist.txt").write_text(TERM + "\n", "utf-8")
@@ -145,7 +146,7 @@ def throughput(count: int, workers: int, database_url: str) -> tuple[float, floa
 
     batch = items(f"bench-{run}")
     # Baseline: the in-process pipeline on the same texts (other ids).
-    base_store = Store.open(Config.load(home / "baseline", database_url=database_url))
+    base_store = open_store(Config.load(home / "baseline", database_url=database_url))
     pipeline = Pipeline(base_store, [WatchlistDetector(terms={TERM: 1.0})])
     baseline = items(f"baseline-{run}")
     t0 = time.perf_counter()
@@ -160,7 +161,7 @@ def throughput(count: int, workers: int, database_url: str) -> tuple[float, floa
     except Exception as exc:
         print(f"throughput skipped: NATS JetStream not reachable ({exc})", file=sys.stderr)
         return None
-    store = Store.open(config)
+    store = open_store(config)
     env = {
         **os.environ,
         "VIGIL_HOME": str(home),

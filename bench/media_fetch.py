@@ -23,12 +23,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.media_helpers import drawn
 from tests.webserver import serve
 
+from vigil import boot
 from vigil.banks.model import NewEntry
 from vigil.banks.service import BankService
+from vigil.boot import open_store
 from vigil.config import Config
-from vigil.core.scan import Scanner
-from vigil.detect import load_detectors
 from vigil.hashing.pdq import pdq_of
+from vigil.ingest.scan import Scanner
 from vigil.sources import samples
 from vigil.store import Store
 
@@ -66,12 +67,12 @@ def main() -> None:
             home.mkdir(exist_ok=True)
             config = Config.load(home, allowed_networks=("127.0.0.1/32",), media_fetch_delay=0.0)
             config.database_url = f"sqlite:///{home / f'{run}.db'}"
-            store = Store.open(config)
+            store = open_store(config)
             service = BankService(store, config)
             service.create("b")
             service.add("b", [NewEntry("pdq", pdq_of(images["/img/0.png"]).hash, {})])
             if run == "cached":  # the fetched_media rows of the first run, in the new store
-                from vigil.crawl.tables import fetched_media
+                from vigil.ingest.tables import fetched_media
 
                 old = Store.open(url=f"sqlite:///{home / 'fetch.db'}")
                 with old.read() as conn:
@@ -80,7 +81,7 @@ def main() -> None:
                     conn.execute(fetched_media.insert(), rows)
                 old.close()
             start = time.perf_counter()
-            summary = Scanner(config, store, load_detectors(config), fetch_media=True).scan(str(posts))
+            summary = Scanner(config, store, boot.detectors(config, store), fetch_media=True).scan(str(posts))
             took = time.perf_counter() - start
             store.close()
             print(

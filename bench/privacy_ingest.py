@@ -11,6 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.core.model import Account, Item, make_item_id
 from vigil.privacy.mask import mask_identifiers
@@ -48,7 +49,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         config = Config.load(home)
-        guarded = Store.open(config, url=f"sqlite:///{home / 'guarded.db'}")
+        guarded = open_store(config, url=f"sqlite:///{home / 'guarded.db'}")
         plain_engine = make_engine(f"sqlite:///{home / 'plain.db'}")
         upgrade(plain_engine)
         plain = Store(plain_engine)  # no identity guard: clear handles, the baseline

@@ -22,16 +22,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.api import _pg_database, fill
 
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.core.model import utcnow
-from vigil.store import Store
 from vigil.store.schema import case_events, cases
 from vigil.workflow.sla_config import SlaSettings
 from vigil.workflow.tabs import Viewer, tab_counts
 
 
 def run(name: str, url: str, home: Path, n: int, runs: int) -> None:
-    store = Store.open(Config(home=home, database_url=url))
+    store = open_store(Config(home=home, database_url=url))
     try:
         fill(store, n)
         with store.write() as conn:

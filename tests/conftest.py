@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, inspect, text
 
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.privacy.identities import guard_from_config
 from vigil.store import Store
@@ -86,14 +87,14 @@ def _truncate_all(store: Store) -> None:
 def store(request: pytest.FixtureRequest, config: Config) -> Iterator[Store]:
     """The contract fixture: every test using it runs once on SQLite and once on PostgreSQL."""
     if request.param == "sqlite":
-        sqlite_store = Store.open(config)
+        sqlite_store = open_store(config)
         yield sqlite_store
         sqlite_store.close()
     else:
         pg: Store = request.getfixturevalue("pg_store_session")
         _truncate_all(pg)
         pg._known_accounts.clear()  # the store's memory of written accounts went with the tables
-        # Pseudonym keys under this test's VIGIL_HOME, as Store.open(config) does for SQLite: a CLI run in
+        # Pseudonym keys under this test's VIGIL_HOME, as open_store(config) does for SQLite: a CLI run in
         # a subprocess with the same home must derive the same pseudonyms as the store.
         pg.identities = guard_from_config(config)
         yield pg

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
+from vigil.audit import log as audit
+from vigil.audit.log import audit_log
 from vigil.store import Store
-from vigil.workflow import audit
-from vigil.workflow.audit import audit_log
 
 
 def test_chain_verifies_and_reports_tampering(store: Store) -> None:

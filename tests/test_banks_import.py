@@ -11,15 +11,16 @@ from sqlalchemy import func, select
 
 from tests.test_banks_cli import lines, run
 from tests.test_banks_store import _flip, _hashes
+from vigil.audit import log as audit
 from vigil.banks import load
 from vigil.banks.matcher import Matcher
 from vigil.banks.model import NewEntry
 from vigil.banks.service import BankService
 from vigil.banks.tables import bank_entries
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.core.model import utcnow
 from vigil.store import Store
-from vigil.workflow import audit
 
 
 def _index_matches_table(service: BankService, name: str) -> None:
@@ -166,7 +167,7 @@ def test_a_failed_import_leaves_nothing(
 def test_sqlite_checks_repeats_through_the_value_index(config: Config) -> None:
     """The duplicate check must be an index look-up per row; a scan of the bank per chunk made an
     import of a million hashes quadratic (979 s). SQLite only: the plan is SQLite's."""
-    store = Store.open(config)
+    store = open_store(config)
     try:
         service = BankService(store, config)
         service.create("plan")

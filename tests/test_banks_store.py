@@ -10,18 +10,18 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from tests.conftest import SHARED_DATA
+from vigil import boot
+from vigil.audit import log as audit
 from vigil.banks.flood import record_matches
 from vigil.banks.matcher import Matcher
 from vigil.banks.model import NewEntry
 from vigil.banks.pdqindex import words_to_hex
 from vigil.banks.service import BankService
 from vigil.config import Config
-from vigil.core.media import MediaSink
 from vigil.core.model import Item
-from vigil.core.pipeline import Pipeline
-from vigil.detect import load_detectors
+from vigil.ingest.pipeline import Pipeline
 from vigil.store import Store
-from vigil.workflow import audit
+from vigil.store.media import MediaSink
 
 
 def _hashes(n: int, seed: int = 0) -> list[str]:
@@ -107,7 +107,8 @@ def test_scan_pipeline_opens_a_case_on_a_match(store: Store, config: Config, tmp
     from vigil.hashing.pdq import pdq_of
 
     data = _drawn_image()
-    config.database_url = store.engine.url.render_as_string(hide_password=False)  # the detector opens it
+    # Not the pipeline's database: the detector must match against the store it is given, never open one.
+    config.database_url = f"sqlite:///{config.home / 'elsewhere.db'}"
     service = BankService(store, config)
     service.create("propaganda-images")
     result = pdq_of(data)
@@ -126,7 +127,7 @@ def test_scan_pipeline_opens_a_case_on_a_match(store: Store, config: Config, tmp
         Item(id="i1", source="test", text="a post", media=[media]),
         Item(id="i2", source="test", text="another post", media=[other]),
     ]
-    detectors = load_detectors(config)
+    detectors = boot.detectors(config, store)
     assert "hashmatch" in [d.name for d in detectors]
     outcome = Pipeline(store, detectors).process(items)
     assert outcome.cases == 1

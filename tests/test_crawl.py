@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from tests.webserver import LocalWeb, Reply, html, not_found, redirect, serve
+from vigil.boot import open_store
 from vigil.config import Config
-from vigil.core.pipeline import Pipeline
 from vigil.crawl.crawler import Crawler, CrawlSettings
-from vigil.crawl.fetch import FetchSettings
-from vigil.crawl.netguard import StaticResolver, refusal
+from vigil.ingest.pipeline import Pipeline
+from vigil.net.client import FetchSettings
+from vigil.net.guard import StaticResolver, refusal
 from vigil.store import Store
 from vigil.store.schema import items
 
@@ -86,7 +87,7 @@ def crawl(config: Config, store: Store, web: LocalWeb, **settings: object) -> Cr
 def test_crawl_500_pages(home: Path) -> None:
     """On SQLite only: the crawler is under test here; the store contract runs on both elsewhere."""
     config = Config.load(home, allow_private_addresses=True)
-    store = Store.open(config)
+    store = open_store(config)
     routes: dict[str, object] = {}
     with serve(lambda h, p, hd: routes["r"](h, p, hd)) as web:  # type: ignore[operator]
         routes["r"] = site_route(web)
@@ -150,12 +151,12 @@ def crawler_ids(store: Store) -> list[tuple[str, str]]:
 
 def test_max_pages_and_depth(home: Path) -> None:
     config = Config.load(home, allow_private_addresses=True)
-    store = Store.open(config)
+    store = open_store(config)
     routes: dict[str, object] = {}
     with serve(lambda h, p, hd: routes["r"](h, p, hd)) as web:  # type: ignore[operator]
         routes["r"] = site_route(web)
         shallow = crawl(config, store, web, max_pages=1000, depth=2, same_site=True)
-        capped = crawl(config, Store.open(Config.load(home / "other")), web, max_pages=25, depth=20)
+        capped = crawl(config, open_store(Config.load(home / "other")), web, max_pages=25, depth=20)
     # depth 2 from "/": "/", then /p/0 and /p/3, then their children (1, 2, 7, 8)
     assert shallow.summary.pages == 7
     assert capped.summary.pages <= 25 and capped.summary.pages >= 20
@@ -188,7 +189,7 @@ def test_guard_refuses_non_global_addresses(address: str, refused: bool) -> None
 def test_private_site_refused_without_the_allow_setting(home: Path) -> None:
     config = Config.load(home)  # allow_private_addresses is off by default
     assert config.allow_private_addresses is False
-    store = Store.open(config)
+    store = open_store(config)
     routes: dict[str, object] = {}
     with serve(lambda h, p, hd: routes["r"](h, p, hd)) as web:  # type: ignore[operator]
         routes["r"] = site_route(web)
@@ -203,7 +204,7 @@ def test_private_site_refused_without_the_allow_setting(home: Path) -> None:
 def test_every_redirect_hop_is_checked(home: Path) -> None:
     """127.0.0.1 allowed as a network, but a redirect to a metadata address or a private one is refused."""
     config = Config.load(home, allowed_networks=("127.0.0.1/32",))
-    store = Store.open(config)
+    store = open_store(config)
 
     def route(host: str, path: str, headers: dict[str, str]) -> Reply:
         if path == "/robots.txt":
@@ -235,7 +236,7 @@ def test_every_redirect_hop_is_checked(home: Path) -> None:
 
 def test_limits_time_out_size_and_content_type(home: Path) -> None:
     config = Config.load(home, allow_private_addresses=True)
-    store = Store.open(config)
+    store = open_store(config)
 
     def route(host: str, path: str, headers: dict[str, str]) -> Reply:
         if path == "/":

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from tests.test_mirrors import route
 from tests.webserver import serve
+from vigil.audit.log import verify
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.mirrors.check import list_links
-from vigil.store import Store
-from vigil.workflow.audit import verify
 
 RESOLVE = [f"--resolve={h}=127.0.0.1" for h in ("outlet.test", "www.mirror-copy.test")]
 
@@ -51,7 +51,7 @@ def test_crawl_outlet_then_its_mirror(home: Path) -> None:
     assert first["pages"] == 6 and first["mirrors"] == []
     assert second["pages"] == 4 and second["robots_override"] == "test of the override"
     assert [(m["domain"], m["outlet"]) for m in second["mirrors"]] == [("mirror-copy.test", "Amaq")]
-    store = Store.open(Config.load(home))
+    store = open_store(Config.load(home))
     assert [link.outlet_domain for link in list_links(store)] == ["outlet.test"]
     entries = verify(store)
     assert entries.ok and entries.entries == 1  # the robots.txt override, with its reason

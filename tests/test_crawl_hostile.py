@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vigil.crawl.fetch import content_type
 from vigil.crawl.outlinks import OutlinkRegistry
 from vigil.crawl.page import canonical_url, parse_page
 from vigil.errors import ConfigError
 from vigil.mirrors.fingerprint import build, tag_paths, trackers
+from vigil.net.client import content_type
 
 HTML_BITS = st.sampled_from(
     [

@@ -10,15 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from tests.webserver import LocalWeb, Reply, html, not_found, redirect, serve
+from vigil.audit.log import entries
 from vigil.config import Config
-from vigil.core.pipeline import Pipeline
 from vigil.crawl.crawler import Crawler, CrawlSettings
-from vigil.crawl.fetch import FetchSettings
-from vigil.crawl.netguard import StaticResolver
+from vigil.ingest.pipeline import Pipeline
+from vigil.net.client import FetchSettings
+from vigil.net.guard import StaticResolver
 from vigil.store import Store
 from vigil.watch.registry import add_source, get_source, set_robots_override
 from vigil.watch.runner import WatchRunner
-from vigil.workflow.audit import entries
 
 HOSTS = ("site.test", "bit.ly", "tinyurl.com", "mediafire.com", "pastebin.com", "other.test")
 DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"

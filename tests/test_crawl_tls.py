@@ -15,8 +15,8 @@ from cryptography.x509.oid import NameOID
 
 from tests.webserver import html, serve
 from vigil.config import Config
-from vigil.crawl.fetch import Fetcher
-from vigil.crawl.netguard import StaticResolver
+from vigil.net.client import Fetcher
+from vigil.net.guard import StaticResolver
 
 
 def make_certs(folder: Path, host: str) -> tuple[Path, Path, Path]:

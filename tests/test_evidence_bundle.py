@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from tests.evidence_helpers import make_case, run_cli, write_local_config
 from tests.local_servers import Page, dns_server, web_server
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.evidence.bundle import verify_bundle
 from vigil.evidence.signing import public_pem
@@ -32,7 +33,7 @@ def _flip_byte_in_member(bundle: Path, member: str) -> None:
 
 def test_capture_export_verify_and_tamper(tmp_path: Path, home: Path, config: Config) -> None:
     """The acceptance path through the real command line (SQLite; both stores run the same core below)."""
-    store = Store.open(config)
+    store = open_store(config)
     with web_server() as web, dns_server() as dns:
         dns.zone["pages.test"] = {"A": ["127.0.0.1"]}
         web.pages["/p"] = Page(200, PAGE)

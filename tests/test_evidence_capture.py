@@ -15,13 +15,13 @@ from warcio.archiveiterator import ArchiveIterator
 
 from tests.evidence_helpers import local_config, make_case
 from tests.local_servers import DnsServer, Page, WebServer, dns_server, self_signed, web_server
+from vigil.audit import log as audit
+from vigil.audit.history import history
 from vigil.config import Config
 from vigil.errors import UsageError
 from vigil.evidence.capture import blob_store, capture_url
-from vigil.evidence.fetcher import FetchError
-from vigil.referral.case_history import history
+from vigil.net.hops import FetchError
 from vigil.store import Store
-from vigil.workflow import audit
 
 
 def png_bytes(colour: tuple[int, int, int]) -> bytes:

@@ -13,6 +13,8 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from tests.evidence_helpers import make_case
+from vigil.audit import log as audit
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.errors import ConfigError, UsageError
 from vigil.evidence.blobs import BlobStore, EvidenceIntegrityError
@@ -24,7 +26,6 @@ from vigil.privacy.holds import add_hold, lift_hold, list_holds
 from vigil.privacy.retention import ClassResult, run_retention
 from vigil.privacy.settings import RetentionPolicy
 from vigil.store import Store
-from vigil.workflow import audit
 
 REMOVED = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 
@@ -172,7 +173,7 @@ def test_reads_are_audited_and_checked(tmp_path: Path, store: Store, config: Con
 def test_one_hold_command_and_one_retention_job(home: Path, config: Config) -> None:
     from tests.evidence_helpers import run_cli
 
-    store = Store.open(config)
+    store = open_store(config)
     case_id = make_case(store, "https://example.test/e")
     cap = _fake_capture(store, config, case_id, [b"e1"])
     with store.write() as conn:

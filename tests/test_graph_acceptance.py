@@ -13,10 +13,10 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from vigil.core.pipeline import Pipeline
 from vigil.graph.stats import stats
 from vigil.graph.synthetic import outlet_network
 from vigil.graph.update import update_graph
+from vigil.ingest.pipeline import Pipeline
 from vigil.store import Store
 
 VIGIL = [sys.executable, "-m", "vigil"]

@@ -17,16 +17,17 @@ import pytest
 
 from tests.test_workflow_browser import CHROMIUM_ARGS
 from tests.workflow_helpers import PASSWORD, bearer, make_users, seed_case
-from vigil.api import create_app
-from vigil.api.server import serve_in_thread
+from vigil.audit.log import entries
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.graph.outlets import register_outlet
 from vigil.graph.synthetic import START, Truth, outlet_network
 from vigil.graph.update import update_graph
 from vigil.referral.tables import watched_urls
-from vigil.referral.watch import watch_in
+from vigil.referral.watched_urls import watch_in
 from vigil.store import Store
-from vigil.workflow.audit import entries
+from vigil.web.app import create_app
+from vigil.web.server import serve_in_thread
 
 
 def build(store: Store) -> Truth:
@@ -143,7 +144,7 @@ def test_graph_api_rejects_bad_requests(api: tuple[httpx.Client, Store, Truth]) 
 
 @pytest.fixture
 def served(config: Config) -> Iterator[tuple[str, Truth]]:
-    store = Store.open(config)
+    store = open_store(config)
     make_users(store)
     truth = build(store)
     record_takedown(store, truth)

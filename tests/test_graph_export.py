@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from vigil.boot import open_store
 from vigil.errors import UsageError
 from vigil.graph.export import export_file, stream_export, write_export
 from vigil.graph.outlets import register_outlet
@@ -129,7 +130,7 @@ names = st.text(
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=names)
 def test_hostile_labels_stay_valid_xml(config: Any, name: str) -> None:
-    store = Store.open(config)
+    store = open_store(config)
     try:
         with store.write() as conn:
             conn.execute(graph_edges.delete())

@@ -20,8 +20,6 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from tests.workflow_helpers import bearer, make_users
-from vigil.api import create_app
-from vigil.api.server import serve_in_thread
 from vigil.config import Config
 from vigil.core.model import Account, Item, make_item_id
 from vigil.graph.loaded import Loaded, load_whole
@@ -33,6 +31,8 @@ from vigil.graph.tables import graph_edges, graph_nodes
 from vigil.graph.update import update_graph
 from vigil.graph.view import GraphView
 from vigil.store import Store
+from vigil.web.app import create_app
+from vigil.web.server import serve_in_thread
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
 

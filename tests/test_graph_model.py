@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
 
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.core.model import Account, Item, Media, make_item_id
-from vigil.core.pipeline import Pipeline
 from vigil.graph.extract import ExtractContext, extract
 from vigil.graph.merge import EVIDENCE_CAP
 from vigil.graph.outlets import record_succession, register_outlet
@@ -29,6 +29,7 @@ from vigil.graph.stats import stats
 from vigil.graph.tables import graph_edges, graph_items, graph_nodes, graph_state
 from vigil.graph.update import catch_up, update_graph
 from vigil.graph.view import GraphView
+from vigil.ingest.pipeline import Pipeline
 from vigil.store import Store
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
@@ -251,7 +252,7 @@ def test_the_pipeline_graphs_what_it_stores(store: Store) -> None:
 
 
 def test_a_failing_graph_update_loses_nothing(config: Config, caplog: pytest.LogCaptureFixture) -> None:
-    store = Store.open(config)
+    store = open_store(config)
     try:
         with store.write() as conn:
             conn.execute(text("DROP TABLE graph_items"))  # the graph cannot claim items
@@ -268,7 +269,7 @@ def test_a_failing_graph_update_loses_nothing(config: Config, caplog: pytest.Log
 
 def test_without_pseudonymised_store_the_graph_uses_its_own_pseudonyms(home: Path) -> None:
     (home / "config.toml").write_text("[privacy]\npseudonymise = false\n")
-    store = Store.open(Config.load(home))
+    store = open_store(Config.load(home))
     try:
         assert store.identities is None
         items = sample()

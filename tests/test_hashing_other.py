@@ -13,9 +13,10 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from vigil.config import Config
-from vigil.core.media import MediaSink
 from vigil.core.model import Item
+from vigil.detect.context import DetectorContext
 from vigil.hashing.document import tlsh_distance, tlsh_of
+from vigil.store.media import MediaSink
 
 PLACEHOLDER = "The quick brown fox jumps over the lazy dog near the quiet river bank. " * 30
 
@@ -104,7 +105,9 @@ def test_ocr_text_goes_through_the_text_detectors(config: Config) -> None:
     (config.home / "watchlist.txt").write_text("banner\n", "utf-8")
     media = MediaSink(config.media_dir).put_bytes(data, "poster.png", "image/png")
     config.extra["ocr_languages"] = ["eng"]
-    signals = OcrDetector(config).detect([Item(id="p1", source="test", text="", media=[media])])
+    signals = OcrDetector(DetectorContext(config)).detect(
+        [Item(id="p1", source="test", text="", media=[media])]
+    )
     by_detector = {s.detector: s for s in signals}
     # Every configured text detector ran on the OCR text; the watch-list term found in the image hits.
     assert {"ocr+watchlist", "ocr+text"} <= set(by_detector)

@@ -9,12 +9,12 @@ import httpx
 import pytest
 
 from tests.workflow_helpers import PASSWORD, login_form_token, make_users, ui_login
-from vigil.api import create_app
-from vigil.api.server import serve_in_thread
+from vigil.audit import log as audit
 from vigil.config import Config
 from vigil.store import Store
+from vigil.web.app import create_app
 from vigil.web.login_csrf import LOGIN_CSRF_COOKIE
-from vigil.workflow import audit
+from vigil.web.server import serve_in_thread
 
 REFUSED = "security token"
 

@@ -11,12 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.media_helpers import drawn, png_bomb, truncated, warc
-from vigil.core.media import MediaSink
-from vigil.core.mediacheck import check_media
 from vigil.core.model import Item, Quarantined
 from vigil.errors import RecordError
+from vigil.hashing.mediatype import check_media
 from vigil.sources.base import SourceContext
 from vigil.sources.warc import WarcSource
+from vigil.store.media import MediaSink
 
 PNG, JPEG = drawn(4), drawn(5, "JPEG")
 HEADS = [PNG[:64], JPEG[:64], b"GIF89a", b"\x1aE\xdf\xa3", b"\0\0\0\x18ftypmp42", b"RIFF\0\0\0\0WEBP", b""]

@@ -7,13 +7,13 @@ from pathlib import Path
 
 from tests.webserver import LocalWeb, Reply, html, not_found
 from vigil.config import Config
-from vigil.core.pipeline import Pipeline
 from vigil.crawl.crawler import Crawler, CrawlSettings
-from vigil.crawl.fetch import FetchSettings
-from vigil.crawl.netguard import StaticResolver
+from vigil.ingest.pipeline import Pipeline
 from vigil.mirrors.check import check_crawl, list_links
 from vigil.mirrors.compare import compare
 from vigil.mirrors.fingerprint import Fingerprint, trackers
+from vigil.net.client import FetchSettings
+from vigil.net.guard import StaticResolver
 from vigil.store import Store
 
 ICON = b"\x00\x00\x01\x00" + b"outlet-icon" * 20

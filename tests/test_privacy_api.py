@@ -12,11 +12,12 @@ import pytest
 
 from tests.privacy_helpers import EMAIL, HANDLES, NATIVE_IDS, make_item, open_case
 from tests.workflow_helpers import FAST_HASHER, PASSWORD, bearer, make_users, ui_login
-from vigil.api import create_app
-from vigil.api.server import serve_in_thread
+from vigil.audit import log as audit
 from vigil.config import Config
 from vigil.store import Store
-from vigil.workflow import accounts, audit
+from vigil.web.app import create_app
+from vigil.web.server import serve_in_thread
+from vigil.workflow import accounts
 
 SECRET = "operation placeholder-88 under way"
 REASON = {"reason_code": "referral_check", "reason_text": "check before the removal order"}

@@ -16,11 +16,13 @@ import pytest
 from tests.privacy_helpers import CLEAR, EMAIL, NATIVE_IDS, make_item, open_case
 from tests.test_workflow_browser import ARTIFACTS, CHROMIUM_ARGS, _login, _move
 from tests.workflow_helpers import FAST_HASHER, PASSWORD
-from vigil.api import create_app
-from vigil.api.server import serve_in_thread
+from vigil.audit import log as audit
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.store import Store
-from vigil.workflow import accounts, audit
+from vigil.web.app import create_app
+from vigil.web.server import serve_in_thread
+from vigil.workflow import accounts
 from vigil.workflow.transition import transition
 
 pytestmark = pytest.mark.browser
@@ -33,7 +35,7 @@ TYPED = "@placeholder_user"  # an identifier as staff would type it into a reaso
 @pytest.fixture
 def server(config: Config) -> Iterator[tuple[str, Store, int]]:
     config.extra["privacy"] = {"reveal_show_seconds": SHOW_SECONDS}
-    store = Store.open(config)
+    store = open_store(config)
     case_id = open_case(store, make_item(1, email=EMAIL, url="https://example.net/posts/1"))
     for name, role in USERS.items():
         accounts.add_user(store, name, role, PASSWORD, hasher=FAST_HASHER)

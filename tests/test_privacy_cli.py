@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from tests.privacy_helpers import EMAIL, cli, make_item
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.core.model import Case
 from vigil.errors import UsageError
@@ -21,7 +22,7 @@ def _lines(text: str) -> list[dict[str, object]]:
 
 
 def test_submit_dnr_reveal_and_register(home: Path, config: Config, store: Store, database_url: str) -> None:
-    shared = Store.open(config, url=database_url)
+    shared = open_store(config, url=database_url)
     try:
         item = make_item(1, email=EMAIL)
         shared.add_items([item])

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.privacy_helpers import CHANNEL, HANDLES, make_item, open_case
+from vigil.audit import log as audit
 from vigil.core.model import Media, utcnow
 from vigil.errors import UsageError
 from vigil.privacy.access import PermissionDenied
@@ -26,7 +27,6 @@ from vigil.privacy.deconfliction import (
 )
 from vigil.privacy.notify import deliver_webhook
 from vigil.store import Store
-from vigil.workflow import audit
 
 SECRET = "operation placeholder-17 under way"
 

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from tests.privacy_helpers import cli
 from tests.workflow_helpers import FAST_HASHER, PASSWORD, make_users, seed_case, ui_login
-from vigil.api import create_app
-from vigil.api.server import serve_in_thread
+from vigil.audit import log as audit
+from vigil.audit.history import note_in
 from vigil.config import Config
 from vigil.core.model import utcnow
 from vigil.errors import UsageError
@@ -30,9 +30,10 @@ from vigil.privacy.mask import MASK, find_identifiers, mask_identifiers, mask_va
 from vigil.privacy.reveal import RevealRefused
 from vigil.privacy.reveal_record import reveal_record
 from vigil.privacy.views import audit_row, history_row
-from vigil.referral.case_history import note_in
 from vigil.store import Store
-from vigil.workflow import accounts, audit
+from vigil.web.app import create_app
+from vigil.web.server import serve_in_thread
+from vigil.workflow import accounts
 from vigil.workflow.transition import transition
 
 # Neutral placeholders, as a person would type them into a reason or a note.

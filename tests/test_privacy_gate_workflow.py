@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 
 from tests.privacy_helpers import make_item, open_case
+from vigil.audit import log as audit
 from vigil.core.model import utcnow
 from vigil.privacy.deconfliction import add_entry, lift_entry, pending_notifications
 from vigil.store import Store
-from vigil.workflow import audit
 from vigil.workflow.errors import TransitionBlocked
 from vigil.workflow.transition import transition
 

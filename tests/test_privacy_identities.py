@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.privacy_helpers import CHANNEL, EMAIL, HANDLES, NATIVE_IDS, PHONE, PROFILE_URL, sample_items
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.errors import ConfigError
 from vigil.privacy.identities import IdentityGuard, guard_from_config
@@ -114,7 +115,7 @@ def test_pseudonymisation_can_be_switched_off(home: Path) -> None:
     (home / "config.toml").write_text("[privacy]\npseudonymise = false\n", "utf-8")
     config = Config.load(home)
     assert guard_from_config(config) is None
-    store = Store.open(config)
+    store = open_store(config)
     try:
         store.add_items(sample_items(2))
         with store.read() as conn:

@@ -18,8 +18,7 @@ from fastapi import FastAPI
 
 from tests.privacy_helpers import CHANNEL, CLEAR, HANDLES, cli, make_item, sample_items
 from tests.workflow_helpers import FAST_HASHER, PASSWORD, ui_login
-from vigil.api import create_app
-from vigil.api.server import serve_in_thread
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.core.model import Case
 from vigil.privacy.deconfliction import DeconflictionBlocked, deconfliction_hook
@@ -28,6 +27,8 @@ from vigil.privacy.mask import mask_identifiers
 from vigil.privacy.reveal import RevealRefused, reveal
 from vigil.privacy.views import list_row
 from vigil.store import Store
+from vigil.web.app import create_app
+from vigil.web.server import serve_in_thread
 from vigil.workflow import accounts
 
 OTHER_EMAIL = "someone.else@example.com"  # only inside content text, which is kept as collected
@@ -185,7 +186,7 @@ SURFACES.append(_app_surfaces)
 
 
 def _graph_surfaces(store: Store, home: Path, url: str) -> dict[str, str]:
-    """The graph (``vigil.api.graph``, mounted by create_app) built from the seeded items as stored: its
+    """The graph (``vigil.web.api.graph``, mounted by create_app) built from the seeded items as stored: its
     lists are scanned with the others above; here the queries that take parameters and a node's details."""
     from vigil.graph.outlets import register_outlet
     from vigil.graph.update import update_graph
@@ -229,7 +230,7 @@ def test_no_clear_identifier_outside_the_vault(
     home: Path, config: Config, store: Store, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    shared = Store.open(config, url=database_url)  # the same keys as the CLI runs below
+    shared = open_store(config, url=database_url)  # the same keys as the CLI runs below
     try:
         batch = sample_items(6)
         batch.append(make_item(9, email="third.person@example.org"))

@@ -20,17 +20,18 @@ from sqlalchemy import select
 
 from tests.local_servers import free_port, smtp_server
 from tests.privacy_helpers import CLEAR, HANDLES, cli, make_item, open_case
+from vigil.audit import log as audit
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.core.model import utcnow
-from vigil.core.smtp import SmtpSettings, checked_address, header_text
 from vigil.errors import ConfigError, UsageError
+from vigil.net.smtp import SmtpSettings, checked_address, header_text
 from vigil.privacy.deconfliction import DeconflictionBlocked, add_entry, deconfliction_hook
 from vigil.privacy.leakcheck import find_leaks
 from vigil.privacy.notify_mail import LONGEST_WAIT, build_mail, deliver_email, retry_wait
 from vigil.privacy.settings import PrivacySettings
 from vigil.privacy.tables import notifications
 from vigil.store import Store
-from vigil.workflow import audit
 
 SECRET = "operation placeholder-23 under way"
 OLGA = "olga@unit.test"
@@ -157,7 +158,7 @@ def test_two_runs_at_once_send_each_notification_once(
     store: Store, config: Config, database_url: str, tmp_path: Path
 ) -> None:
     cases = [_blocked(store, n)[0] for n in range(2, 8)]
-    other = Store.open(config, url=database_url)  # a second process's view of the same database
+    other = open_store(config, url=database_url)  # a second process's view of the same database
     try:
         with smtp_server(tmp_path) as (server, port, cert):
             runs: list[Any] = []

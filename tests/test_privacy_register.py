@@ -7,11 +7,11 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from tests.privacy_helpers import make_item, open_case
+from vigil.audit import log as audit
 from vigil.config import Config
 from vigil.privacy.register import NOT_CONFIGURED, processing_register
 from vigil.privacy.settings import PrivacySettings, RetentionPolicy
 from vigil.store import Store
-from vigil.workflow import audit
 
 
 def test_register_counts_basis_and_access(store: Store, home: Path) -> None:

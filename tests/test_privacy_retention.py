@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.privacy_helpers import HANDLES, cli, make_item, open_case, set_state
+from vigil.audit import log as audit
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.core.model import Media, utcnow
 from vigil.errors import ConfigError
@@ -20,7 +22,6 @@ from vigil.privacy.settings import RetentionPolicy
 from vigil.privacy.tables import identity_vault
 from vigil.store import Store
 from vigil.store.schema import accounts, media
-from vigil.workflow import audit
 
 
 def _count(store: Store, table: object) -> int:
@@ -136,7 +137,7 @@ def test_policy_from_config_and_the_audit_log_is_never_deleted(home: Path) -> No
 def test_cli_retention_run_with_moved_clock(
     home: Path, config: Config, store: Store, database_url: str
 ) -> None:
-    cli_store = Store.open(config, url=database_url)
+    cli_store = open_store(config, url=database_url)
     try:
         cli_store.add_items([make_item(i) for i in range(3)])
         later = (utcnow() + timedelta(days=100)).isoformat()

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.privacy_helpers import EMAIL, HANDLES, NATIVE_IDS, make_item, open_case
+from vigil.audit import log as audit
 from vigil.privacy import access
 from vigil.privacy.access import PermissionDenied
 from vigil.privacy.identities import IdentityGuard
 from vigil.privacy.reveal import RevealRefused, reveal, reveal_report
 from vigil.store import Store
-from vigil.workflow import audit
 
 
 def _case(store: Store) -> tuple[int, str, str]:

@@ -7,12 +7,13 @@ import threading
 import pytest
 
 from tests.privacy_helpers import make_item, open_case
+from vigil.audit import log as audit
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.core.model import Media
 from vigil.errors import UsageError
 from vigil.privacy.submissions import submit, submitters
 from vigil.store import Store
-from vigil.workflow import audit
 
 
 def test_two_submissions_of_one_url_make_one_case_with_two_submitters(store: Store) -> None:
@@ -60,7 +61,7 @@ def test_concurrent_submissions_from_separate_processes_make_one_case(
     store: Store, config: Config, database_url: str
 ) -> None:
     """Separate Store objects (separate write locks, as separate processes have) race on one URL."""
-    stores = [Store.open(config, url=database_url) for _ in range(4)]
+    stores = [open_store(config, url=database_url) for _ in range(4)]
     barrier = threading.Barrier(len(stores))
     results: list[tuple[int, bool]] = []
 

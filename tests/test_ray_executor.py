@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from vigil.boot import open_store
 from vigil.config import Config
-from vigil.store import Store
 from vigil.store.schema import cases, items, signals
 
 pytest.importorskip("ray")
@@ -35,7 +35,7 @@ def scan(home: Path, corpus: Path, executor: str) -> dict[str, Any]:
 
 
 def contents(home: Path) -> tuple[list[Any], list[Any], list[Any]]:
-    store = Store.open(Config.load(home))
+    store = open_store(Config.load(home))
     with store.read() as conn:
         found = (
             [tuple(r) for r in conn.execute(select(items.c.id, items.c.text).order_by(items.c.id))],

@@ -20,14 +20,15 @@ from tests.referral_web_helpers import PROVIDER, PROVIDER_EMAIL, referral_config
 from tests.test_referral_delivery import smtp  # noqa: F401 (the SMTP server fixture)
 from tests.test_workflow_browser import ARTIFACTS, CHROMIUM_ARGS, _login
 from tests.workflow_helpers import make_users, seed_case
-from vigil.api import create_app
-from vigil.api.server import serve_in_thread
+from vigil.audit import log as audit
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.core.model import utcnow
 from vigil.privacy.deconfliction import add_entry
 from vigil.referral.documents import documents_for_case
 from vigil.store import Store
-from vigil.workflow import audit
+from vigil.web.app import create_app
+from vigil.web.server import serve_in_thread
 
 pytestmark = pytest.mark.browser
 
@@ -40,7 +41,7 @@ def server(
     handler, port, cert = smtp
     cfg = referral_config(config)
     cfg.extra["smtp"] = {"host": "127.0.0.1", "port": port, "from": "iru@authority.test", "cafile": str(cert)}
-    store = Store.open(cfg)
+    store = open_store(cfg)
     make_users(store)
     case_id, other = seed_case(store, 1), seed_case(store, 2)
     for case in (case_id, other):

@@ -17,17 +17,18 @@ from tests.evidence_helpers import approve, decided_case, run_cli
 from tests.local_servers import Page, SmtpCollect, smtp_server, web_server
 from tests.referral_web_helpers import register_provider
 from tests.test_referral_documents import RECIPIENT, URL, authority
+from vigil.audit import log as audit
+from vigil.audit.history import history
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.core.model import utcnow
 from vigil.errors import ConfigError
 from vigil.referral.batch import export_batch
-from vigil.referral.case_history import history
 from vigil.referral.documents import create_document, get_document
 from vigil.referral.mail import send_email
 from vigil.referral.tables import referral_deliveries, watched_urls
 from vigil.referral.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, send_webhook, verify
 from vigil.store import Store
-from vigil.workflow import audit
 
 SECRET = "placeholder-webhook-secret-0123"
 
@@ -175,14 +176,14 @@ def test_cli_send_goes_to_the_addressee(home: Path, smtp: tuple[SmtpCollect, int
         "utf-8",
     )
     cfg = register_provider(authority(Config.load(home)))
-    store = Store.open(cfg)
+    store = open_store(cfg)
     case_id, doc = approved_document(store, cfg)
     store.close()
     result = run_cli(["referral", "send", str(doc["id"]), "--actor", "ana", "--role", "analyst"], home)
     assert result.returncode == 0, result.stderr
     ((_sender, rcpts, _raw),) = handler.messages
     assert rcpts == [RECIPIENT["email"]]
-    reopened = Store.open(cfg)
+    reopened = open_store(cfg)
     try:
         assert reopened.get_case(case_id).state == "sent"  # type: ignore[union-attr]
     finally:

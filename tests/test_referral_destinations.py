@@ -17,6 +17,8 @@ from tests.local_servers import Page, SmtpCollect, smtp_server, web_server
 from tests.referral_web_helpers import PROVIDER_EMAIL, register_provider
 from tests.test_referral_delivery import SECRET, approved_document
 from tests.test_referral_documents import authority
+from vigil.audit import log as audit
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.referral.destinations import (
     DestinationOverride,
@@ -30,7 +32,6 @@ from vigil.referral.registry import Platform
 from vigil.referral.tables import referral_deliveries
 from vigil.referral.webhook import send_webhook
 from vigil.store import Store
-from vigil.workflow import audit
 
 ELSEWHERE = "desk@elsewhere.test"
 
@@ -154,7 +155,7 @@ def test_cli_refuses_other_address_with_exit_2(home: Path, smtp: tuple[SmtpColle
         "utf-8",
     )
     cfg = register_provider(authority(Config.load(home)))
-    store = Store.open(cfg)
+    store = open_store(cfg)
     try:
         _case_id, doc = approved_document(store, cfg)
     finally:

@@ -16,12 +16,13 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from tests.evidence_helpers import approve, decided_case, make_case
+from vigil.audit import log as audit
+from vigil.audit.history import history
 from vigil.config import Config
 from vigil.core.model import utcnow
 from vigil.errors import UsageError
 from vigil.referral.annex_i import member_states
 from vigil.referral.annex_replies import ANNEX_II_FIELDS, ANNEX_III_FIELDS, annex_ii, annex_iii
-from vigil.referral.case_history import history
 from vigil.referral.delivery import clear_to_send, record_delivery
 from vigil.referral.documents import (
     DocumentInvalid,
@@ -36,7 +37,6 @@ from vigil.referral.replies import record_reply, replies_for
 from vigil.referral.strings import load_strings
 from vigil.referral.tables import referral_documents
 from vigil.store import Store
-from vigil.workflow import audit
 from vigil.workflow.errors import Forbidden, InvalidTransition
 
 URL = "https://files.example.test/f/123"

@@ -16,10 +16,11 @@ from tests.evidence_helpers import approve, decided_case, local_config, run_cli,
 from tests.local_servers import DnsServer, Page, WebServer, dns_server, web_server
 from tests.test_evidence_capture import PAGE, png_bytes
 from tests.test_referral_documents import RECIPIENT, authority
+from vigil.audit.history import history
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.evidence.capture import capture_url
 from vigil.evidence.tables import evidence_captures
-from vigil.referral.case_history import history
 from vigil.referral.delivery import clear_to_send, record_delivery
 from vigil.referral.documents import create_document
 from vigil.referral.hashbank import TableSink
@@ -278,7 +279,7 @@ def test_html_report_embeds_charts() -> None:
 
 def test_acceptance_through_the_command_line(tmp_path: Path, home: Path, config: Config) -> None:
     """Capture, order, send; the page goes 404 and `vigil recheck --due` marks the case removed."""
-    store = Store.open(config)
+    store = open_store(config)
     with web_server() as web, dns_server() as dns:
         dns.zone["pages.test"] = {"A": ["127.0.0.1"]}
         web.pages["/post/9"] = Page(200, PAGE)

@@ -14,7 +14,7 @@ from tests.local_servers import DnsServer, Page, WebServer, dns_server, web_serv
 from vigil.config import Config
 from vigil.errors import ConfigError, UsageError
 from vigil.referral.registry import load_platforms
-from vigil.referral.resolve import Resolver, registered_domain
+from vigil.referral.resolve import ProviderResolver, registered_domain
 from vigil.store import Store
 
 
@@ -92,7 +92,7 @@ def _cfg(config: Config, web: WebServer, dns: DnsServer) -> Config:
 
 def test_domain_ip_asn_and_cache(store: Store, config: Config, rdap: tuple[WebServer, DnsServer]) -> None:
     web, dns = rdap
-    with Resolver(store, _cfg(config, web, dns)) as resolver:
+    with ProviderResolver(store, _cfg(config, web, dns)) as resolver:
         p = resolver.resolve("https://files.example.test/f/123")
         assert p.domain == "example.test" and p.addresses == ["192.0.2.10"]
         assert p.registrar["registrar"] == "Placeholder Registrar"
@@ -111,7 +111,7 @@ def test_cdn_detected_by_asn_and_missing_rdap_recorded(
     store: Store, config: Config, rdap: tuple[WebServer, DnsServer]
 ) -> None:
     web, dns = rdap
-    with Resolver(store, _cfg(config, web, dns)) as resolver:
+    with ProviderResolver(store, _cfg(config, web, dns)) as resolver:
         p = resolver.resolve("http://cdn-site.test/page")
     assert p.cdn is not None and p.cdn["key"] == "cloudflare" and "13335" in p.cdn["evidence"]
     assert p.recipient["kind"] == "cdn"
@@ -129,7 +129,7 @@ def test_known_platform_and_user_registry(
         "  - key: newsite\n    name: New Site\n    domains: [newsite.test]\n",
         "utf-8",
     )
-    with Resolver(store, _cfg(config, web, dns)) as resolver:
+    with ProviderResolver(store, _cfg(config, web, dns)) as resolver:
         p = resolver.resolve("https://t.me/some_channel/12")
         assert p.platform is not None and p.recipient["email"] == "legal@platform.test"
         assert p.recipient["legal_representative"]["name"] == "Placeholder Rep"
@@ -149,7 +149,7 @@ def test_host_known_by_asn_brings_its_contacts(
         "    member_state: nl\n    contact_point: {name: TCO desk, email: tco@host.test, phone: ''}\n",
         "utf-8",
     )
-    with Resolver(store, _cfg(config, web, dns)) as resolver:
+    with ProviderResolver(store, _cfg(config, web, dns)) as resolver:
         p = resolver.resolve("https://files.example.test/f/123")
     assert p.asn["asn"] == 64500 and p.network["abuse_email"] == "abuse@host.test"
     assert p.recipient["key"] == "placeholder-hosting" and p.recipient["kind"] == "host"
@@ -202,7 +202,7 @@ def test_bad_registry_and_rdap_answers(
     (config.home / "platforms.yaml").unlink()
     web.pages["/dns/domain/example.test"] = Page(200, b"{not json", {})
     web.pages["/ip/ip/192.0.2.10"] = Page(200, b"[1, 2]", {})
-    with Resolver(store, _cfg(config, web, dns)) as resolver:
+    with ProviderResolver(store, _cfg(config, web, dns)) as resolver:
         p = resolver.resolve("https://files.example.test/x")
     assert "not JSON" in p.registrar["error"] and "not a JSON object" in p.network["error"]
     assert p.recipient["email"] == ""  # nothing to send to is said, not guessed

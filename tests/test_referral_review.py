@@ -17,15 +17,15 @@ from tests.referral_web_helpers import register_provider
 from tests.test_evidence_retention import _fake_capture
 from tests.test_referral_delivery import SECRET, approved_document
 from tests.test_referral_documents import RECIPIENT, URL, authority
+from vigil.audit import log as audit
+from vigil.audit.history import history, note_in
 from vigil.config import Config
 from vigil.core.model import utcnow
 from vigil.privacy.deconfliction import add_entry, lift_entry, pending_notifications
-from vigil.referral.case_history import history, note_in
 from vigil.referral.documents import create_document, get_document
 from vigil.referral.tables import referral_deliveries
 from vigil.referral.webhook import send_webhook
 from vigil.store import Store
-from vigil.workflow import audit
 from vigil.workflow.errors import Forbidden, InvalidTransition, TransitionBlocked
 from vigil.workflow.transition import transition
 

@@ -19,13 +19,13 @@ from tests.local_servers import Page, free_port, web_server
 from tests.referral_web_helpers import PROVIDER, Browsers, referral_config, register_provider
 from tests.test_referral_delivery import SECRET
 from tests.workflow_helpers import make_users, seed_case
-from vigil.api import create_app
-from vigil.api.server import serve_in_thread
+from vigil.audit import log as audit
 from vigil.config import Config
 from vigil.referral.documents import documents_for_case
 from vigil.referral.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from vigil.store import Store
-from vigil.workflow import audit
+from vigil.web.app import create_app
+from vigil.web.server import serve_in_thread
 
 
 @dataclass(kw_only=True)

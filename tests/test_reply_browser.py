@@ -14,13 +14,14 @@ import pytest
 from tests.takedown_helpers import Sent, delivered_at, sent_order
 from tests.test_workflow_browser import ARTIFACTS, CHROMIUM_ARGS, _login
 from tests.workflow_helpers import make_users
-from vigil.api import create_app
-from vigil.api.server import serve_in_thread
+from vigil.audit import log as audit
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.core.model import utcnow
 from vigil.referral.replies import replies_for
 from vigil.store import Store
-from vigil.workflow import audit
+from vigil.web.app import create_app
+from vigil.web.server import serve_in_thread
 
 pytestmark = pytest.mark.browser
 MINUTE = "%Y-%m-%dT%H:%M"
@@ -28,7 +29,7 @@ MINUTE = "%Y-%m-%dT%H:%M"
 
 @pytest.fixture
 def server(config: Config) -> Iterator[tuple[str, Store, Sent, datetime]]:
-    store = Store.open(config)
+    store = open_store(config)
     make_users(store)
     with sent_order(store, config) as done:
         delivered = utcnow().replace(second=0, microsecond=0) - timedelta(hours=2)

@@ -21,15 +21,15 @@ from tests.local_servers import Page
 from tests.referral_web_helpers import Browsers
 from tests.takedown_helpers import Sent, delivered_at, sent_order
 from tests.workflow_helpers import make_users
-from vigil.api import create_app
-from vigil.api.server import serve_in_thread
+from vigil.audit import log as audit
 from vigil.config import Config
 from vigil.core.model import utcnow
 from vigil.referral.recheck import run_rechecks
 from vigil.referral.replies import replies_for
 from vigil.referral.tables import referral_documents
 from vigil.store import Store
-from vigil.workflow import audit
+from vigil.web.app import create_app
+from vigil.web.server import serve_in_thread
 
 MINUTE = "%Y-%m-%dT%H:%M"  # what a datetime-local field sends
 FIELDS = (

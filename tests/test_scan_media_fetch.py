@@ -14,14 +14,14 @@ from sqlalchemy import select
 
 from tests.media_helpers import drawn, png_bomb, run_cli, truncated
 from tests.webserver import LocalWeb, Reply, not_found, redirect, serve
+from vigil import boot
 from vigil.banks.model import NewEntry
 from vigil.banks.service import BankService
 from vigil.config import Config
 from vigil.core.model import make_item_id
-from vigil.core.scan import Scanner
-from vigil.crawl.tables import fetched_media
-from vigil.detect import load_detectors
 from vigil.hashing.pdq import pdq_of
+from vigil.ingest.scan import Scanner
+from vigil.ingest.tables import fetched_media
 from vigil.sources import samples
 from vigil.store import Store
 
@@ -212,7 +212,7 @@ def test_feed_enclosures_and_media_rss_are_fetched(store: Store, home: Path, web
     )
     path = home / "feed.xml"
     path.write_text(feed, "utf-8")
-    summary = Scanner(config, store, load_detectors(config), fetch_media=True).scan(str(path))
+    summary = Scanner(config, store, boot.detectors(config, store), fetch_media=True).scan(str(path))
     assert (summary.items, summary.media_fetched, summary.media_failed, summary.cases) == (2, 3, 0, 1)
     assert "/audio.mp3" not in [p for _, p, _ in web.log]  # an audio enclosure is not an image or video
     [case] = store.list_cases()

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from vigil import boot
 from vigil.config import Config
-from vigil.core.scan import Scanner
-from vigil.detect import load_detectors
+from vigil.ingest.scan import Scanner
 from vigil.sources import samples
 from vigil.store import Store
 
@@ -239,7 +239,7 @@ def test_feed_url_fetched_from_local_server(
     ]
     (folder / "feed.xml").write_text(samples.rss("Remote", "https://example.org/", items), "utf-8")
     config = Config.load(config.home, allow_private_addresses=True)  # 127.0.0.1: refused by default
-    scanner = Scanner(config, store, load_detectors(config))
+    scanner = Scanner(config, store, boot.detectors(config, store))
     summary = scanner.scan(f"{base}/feed.xml")
     assert (summary.items, summary.new_items, summary.quarantined, summary.errors) == (3, 3, 0, [])
     missing = scanner.scan(f"{base}/absent.xml")
@@ -253,11 +253,11 @@ def test_demo_corpus_covers_every_format_and_rescans_to_nothing(
 ) -> None:
     from sqlalchemy import select
 
-    from vigil.demo import build_demo_corpus
+    from vigil.ingest.demo import build_demo_corpus
     from vigil.store.schema import items
 
     build_demo_corpus(tmp_path / "demo", config)
-    scanner = Scanner(config, store, load_detectors(config))
+    scanner = Scanner(config, store, boot.detectors(config, store))
     first = scanner.scan(str(tmp_path / "demo"))
     assert (first.items, first.new_items, first.quarantined) == (18, 18, 6) and first.cases == 7
     with store.read() as conn:

@@ -14,9 +14,9 @@ import pytest
 
 from tests.webserver import LocalWeb, Reply, not_found, redirect, serve
 from vigil.config import Config
-from vigil.core.scan import Scanner
-from vigil.crawl.netguard import StaticResolver
 from vigil.detect.watchlist import WatchlistDetector
+from vigil.ingest.scan import Scanner
+from vigil.net.guard import StaticResolver
 from vigil.sources import samples
 from vigil.store import Store
 

@@ -8,12 +8,12 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vigil.core.media import MediaSink
 from vigil.core.model import Item, Quarantined
 from vigil.sources.base import SourceContext
 from vigil.sources.csvfile import CsvSource
 from vigil.sources.discover import choose, sources
 from vigil.sources.jsonl import JsonLinesSource
+from vigil.store.media import MediaSink
 
 
 def _ctx(tmp_path: Path, **kw: int) -> SourceContext:

@@ -8,13 +8,13 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vigil.core.media import MediaSink
 from vigil.core.model import Item, Quarantined
 from vigil.sources import samples
 from vigil.sources.base import SourceContext
 from vigil.sources.discover import choose, discover, sources
 from vigil.sources.telegram import TelegramSource, flatten_text
 from vigil.sources.twitter import TwitterSource
+from vigil.store.media import MediaSink
 
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vigil.core.media import MediaSink
 from vigil.core.model import Item, Quarantined
 from vigil.sources import samples
 from vigil.sources.base import SourceContext
@@ -17,6 +16,7 @@ from vigil.sources.feed import FeedSource
 from vigil.sources.mail import EmlSource, MboxSource
 from vigil.sources.mediafile import MediaFileSource
 from vigil.sources.warc import WarcSource
+from vigil.store.media import MediaSink
 
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 PAGE = (

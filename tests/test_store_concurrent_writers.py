@@ -9,9 +9,10 @@ import threading
 
 from sqlalchemy import func, select
 
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.core.model import Account, Item, Media
-from vigil.core.pipeline import Pipeline
+from vigil.ingest.pipeline import Pipeline
 from vigil.store import Store
 from vigil.store.schema import item_media
 
@@ -36,7 +37,7 @@ def placeholder(n: int) -> Item:
 def test_concurrent_writers_count_each_new_item_once(store: Store, config: Config) -> None:
     url = store.engine.url.render_as_string(hide_password=False)
     # Each writer has its own store (engine, connections, write lock), as separate processes would.
-    writers = [Store.open(config, url=url) for _ in range(WRITERS)]
+    writers = [open_store(config, url=url) for _ in range(WRITERS)]
     counts = [0] * WRITERS
     errors: list[BaseException] = []
     start = threading.Barrier(WRITERS)

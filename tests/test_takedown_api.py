@@ -12,12 +12,12 @@ from sqlalchemy import select
 
 from tests.takedown_helpers import Referred, referred_and_removed
 from tests.workflow_helpers import bearer, make_users
-from vigil.api import create_app
-from vigil.api.server import serve_in_thread
+from vigil.audit import log as audit
 from vigil.config import Config
 from vigil.evidence.tables import evidence_parts
 from vigil.store import Store
-from vigil.workflow import audit
+from vigil.web.app import create_app
+from vigil.web.server import serve_in_thread
 
 
 @dataclass

@@ -10,18 +10,19 @@ import pytest
 from tests.takedown_helpers import Referred, referred_and_removed
 from tests.test_workflow_browser import ARTIFACTS, CHROMIUM_ARGS, _login
 from tests.workflow_helpers import make_users
-from vigil.api import create_app
-from vigil.api.server import serve_in_thread
+from vigil.audit import log as audit
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.store import Store
-from vigil.workflow import audit
+from vigil.web.app import create_app
+from vigil.web.server import serve_in_thread
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def server(config: Config) -> Iterator[tuple[str, Store, Referred]]:
-    store = Store.open(config)
+    store = open_store(config)
     make_users(store)
     with referred_and_removed(store, config) as done, serve_in_thread(create_app(done.config, store)) as url:
         yield url, store, done

@@ -85,14 +85,14 @@ def test_usage_errors(tmp_path: Path) -> None:
 
 def test_evaluate_prints_metrics_and_writes_a_reliability_png(tmp_path: Path) -> None:
     src = tmp_path / "eval.jsonl"
-    rows = _rows("isextreme_validation.jsonl", 150) + _rows("conan_counterspeech_fr.jsonl", 50)
+    rows = _rows("isextreme_validation.jsonl", 150) + _rows("sib200.jsonl", 50)
     src.write_text("".join(json.dumps(r) + "\n" for r in rows))
     plot = tmp_path / "rel.png"
     proc = _vigil(["evaluate", str(src), "--plot", str(plot), "--json"], home=tmp_path)
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["all"]["all"]["n"] == 200
-    assert {"isextreme/validation", "conan/counterspeech-fr"} <= set(result["source"])
+    assert {"isextreme/validation", "sib200"} <= set(result["source"])
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

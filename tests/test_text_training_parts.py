@@ -99,10 +99,11 @@ def test_bank_matches_obfuscated_near_duplicates_only() -> None:
 def test_scan_uses_the_text_detectors_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from vigil.config import Config
     from vigil.detect import DEFAULT_DETECTORS, load_detectors
+    from vigil.detect.context import DetectorContext
 
     monkeypatch.setenv("VIGIL_HOME", str(tmp_path))
     assert {"text", "outlets"} <= set(DEFAULT_DETECTORS)
-    detectors = {d.name: d for d in load_detectors(Config.load())}
+    detectors = {d.name: d for d in load_detectors(DetectorContext(Config.load()))}
     from vigil.core.model import Item
 
     items = [

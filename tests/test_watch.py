@@ -17,17 +17,18 @@ import pytest
 from sqlalchemy import update
 
 from tests.webserver import Reply, serve
+from vigil.audit.log import verify
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.core.model import utcnow
-from vigil.crawl.netguard import StaticResolver
 from vigil.detect.watchlist import WatchlistDetector
 from vigil.errors import UsageError
+from vigil.net.guard import StaticResolver
 from vigil.store import Store
 from vigil.watch.health import source_health
 from vigil.watch.registry import add_source, backoff_s, get_source
 from vigil.watch.runner import WatchRunner
 from vigil.watch.tables import watch_sources
-from vigil.workflow.audit import verify
 
 DETECTOR = WatchlistDetector(terms={"flagged-term": 1.0})
 RESOLVER = StaticResolver({"feeds.test": "127.0.0.1"})
@@ -160,7 +161,7 @@ def test_serve_stops_on_sigterm(home: Path, tmp_path: Path) -> None:
         text=True,
     )
     try:
-        store = Store.open(Config.load(home))
+        store = open_store(Config.load(home))
         deadline = time.monotonic() + 120
         while store.count("cases") == 0 and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -182,7 +183,7 @@ def test_serve_stops_on_sigterm(home: Path, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_new_post_becomes_a_case_within_60s_at_the_default_schedule(home: Path) -> None:
     config = Config.load(home, allow_private_addresses=True)
-    store = Store.open(config)
+    store = open_store(config)
     feed = Feed()
     feed.posts = [{"id": "0", "text": "a neutral post"}]
     stop = threading.Event()

@@ -17,9 +17,10 @@ import pytest
 from sqlalchemy import select, update
 
 import vigil.core.model
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.core.model import Item
-from vigil.core.pipeline import BatchResult, Pipeline
+from vigil.ingest.pipeline import BatchResult, Pipeline
 from vigil.store import Store
 from vigil.store.clock import database_now, db_later
 from vigil.watch.history import RunRecord, finish, recent_runs
@@ -89,7 +90,7 @@ def test_an_expired_lease_is_taken_once_whatever_the_clocks(
     time.sleep(1.2)  # the lease runs out on the database's clock
     skews = [-24 * HOUR, -HOUR, -60.0, 0.0, 60.0, HOUR]  # the ones behind think it still holds
     url = store.engine.url.render_as_string(hide_password=False)
-    stores = [Store.open(config, url=url) for _ in skews]  # one per holder, as separate processes
+    stores = [open_store(config, url=url) for _ in skews]  # one per holder, as separate processes
     start = threading.Barrier(len(skews))
     won: list[str] = []
     errors: list[BaseException] = []

@@ -17,17 +17,18 @@ from sqlalchemy import update
 
 from tests.webserver import Reply, serve
 from tests.workflow_helpers import FAST_HASHER, PASSWORD, bearer, make_users
-from vigil.api import create_app
-from vigil.api.server import serve_in_thread
-from vigil.api.watch import SourcesOut
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.core.model import utcnow
-from vigil.crawl.netguard import StaticResolver
+from vigil.net.guard import StaticResolver
 from vigil.store import Store
 from vigil.watch.registry import add_source
 from vigil.watch.runner import WatchRunner
 from vigil.watch.tables import watch_sources
 from vigil.web import charts
+from vigil.web.api.watch import SourcesOut
+from vigil.web.app import create_app
+from vigil.web.server import serve_in_thread
 from vigil.workflow import accounts
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -116,7 +117,7 @@ def test_source_health_page_in_chromium(config: Config) -> None:
 
     from tests.test_workflow_browser import CHROMIUM_ARGS
 
-    store = Store.open(config)
+    store = open_store(config)
     accounts.add_user(store, "ana", "analyst", PASSWORD, hasher=FAST_HASHER)
     watch_some_sources(store, config.home)
     ARTIFACTS.mkdir(exist_ok=True)

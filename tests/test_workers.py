@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 from vigil.config import Config
 from vigil.core.model import Item, make_item_id
 from vigil.errors import RecordError
-from vigil.runtime.jetstream import JetStreamPublisher, delete_stream
-from vigil.runtime.queue import decode_item, encode_item
+from vigil.ingest.jetstream import JetStreamPublisher, delete_stream
+from vigil.ingest.messages import decode_item, encode_item
 from vigil.store import Store
 from vigil.store.schema import case_events, items, signals
 
@@ -151,15 +151,14 @@ def test_worker_without_a_queue_is_a_usage_error(home: Path) -> None:
 def test_redelivered_items_stored_without_their_case_get_it(store: Store) -> None:
     """A worker killed after storing items but before their signals and case: on redelivery the items are
     not new any more, and still end up with one signal and one case each, and no duplicates."""
-    from vigil.core.pipeline import Pipeline
     from vigil.detect.watchlist import WatchlistDetector
-    from vigil.runtime.jetstream import process
+    from vigil.ingest.pipeline import Pipeline
 
     batch = posts(20)
     store.add_items(batch[:10])  # what the killed worker committed before it died
     pipeline = Pipeline(store, [WatchlistDetector(terms={"flagged-term": 1.0})])
-    result = process(pipeline, batch, again={item.id for item in batch[:10]})
+    result = pipeline.process(batch)
     assert result.new_items == 10 and result.cases == 2
-    again = process(pipeline, batch, again={item.id for item in batch})
+    again = pipeline.process(batch)
     assert again.new_items == 0 and again.cases == 0
     assert store.count("items") == 20 and store.count("signals") == 2 and store.count("cases") == 2

@@ -10,12 +10,13 @@ import pytest
 from sqlalchemy import update
 
 from tests.workflow_helpers import PASSWORD, bearer, make_users, seed_case, ui_login
-from vigil.api import FEATURE_ROUTERS, create_app
-from vigil.api.schemas import CasePage
-from vigil.api.server import serve_in_thread
+from vigil.audit.log import audit_log
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.store import Store
-from vigil.workflow.audit import audit_log
+from vigil.web.api.schemas import CasePage
+from vigil.web.app import FEATURE_ROUTERS, create_app
+from vigil.web.server import serve_in_thread
 
 
 @dataclass
@@ -224,7 +225,7 @@ def test_session_cookie_needs_csrf_for_changes(api: Api) -> None:
 
 
 def test_unexpected_errors_are_generic(config: Config, caplog: pytest.LogCaptureFixture) -> None:
-    store = Store.open(config)
+    store = open_store(config)
     app = create_app(config, store, routers=[*FEATURE_ROUTERS, "tests.workflow_boom"])
     try:
         with serve_in_thread(app) as url, caplog.at_level("ERROR", logger="vigil.api"):

@@ -11,12 +11,14 @@ import pytest
 from PIL import Image, ImageDraw
 
 from tests.workflow_helpers import FAST_HASHER, PASSWORD, seed_case
-from vigil.api import create_app
-from vigil.api.server import serve_in_thread
+from vigil.audit import log as audit
+from vigil.boot import open_store
 from vigil.config import Config
-from vigil.core.media import MediaSink
 from vigil.store import Store
-from vigil.workflow import accounts, audit
+from vigil.store.media import MediaSink
+from vigil.web.app import create_app
+from vigil.web.server import serve_in_thread
+from vigil.workflow import accounts
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -43,7 +45,7 @@ def _drawn_png() -> bytes:
 
 @pytest.fixture
 def server(config: Config) -> Iterator[tuple[str, Store, int]]:
-    store = Store.open(config)
+    store = open_store(config)
     medium = MediaSink(config.media_dir).put_bytes(_drawn_png(), "drawn.png", "image/png")
     case_id = seed_case(store, media=[medium])
     accounts.add_user(store, "ana", "analyst", PASSWORD, hasher=FAST_HASHER)

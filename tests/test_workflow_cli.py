@@ -15,10 +15,11 @@ import pytest
 from sqlalchemy import update
 
 from tests.workflow_helpers import FAST_HASHER
+from vigil.audit import log as audit
+from vigil.audit.log import audit_log
 from vigil.errors import UsageError
 from vigil.store import Store
-from vigil.workflow import accounts, audit
-from vigil.workflow.audit import audit_log
+from vigil.workflow import accounts
 
 VIGIL = [sys.executable, "-m", "vigil"]
 

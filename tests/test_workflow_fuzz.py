@@ -16,18 +16,18 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from tests.workflow_helpers import bearer, make_users, seed_case
-from vigil.api import create_app
-from vigil.api.server import serve_in_thread
+from vigil.boot import open_store
 from vigil.config import Config
 from vigil.core.model import Severity
-from vigil.store import Store
+from vigil.web.app import create_app
+from vigil.web.server import serve_in_thread
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     home = tmp_path_factory.mktemp("fuzz-home")
     config = Config.load(Path(home), database_url=f"sqlite:///{home / 'vigil.db'}")
-    store = Store.open(config)
+    store = open_store(config)
     make_users(store)
     for n, severity in enumerate(Severity, 1):
         seed_case(store, n, severity)

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vigil.api import create_app
 from vigil.config import Config
 from vigil.core.durations import MAX_DURATION, format_duration, parse_duration
 from vigil.core.model import Severity
 from vigil.errors import ConfigError
+from vigil.web.app import create_app
 from vigil.workflow.sla_config import DEFAULT_REVIEW, SlaSettings
 
 

@@ -12,11 +12,11 @@ import pytest
 
 from tests.queue_tabs_helpers import EXPECTED_ANA, EXPECTED_VERA, OVERDUE, SLA_TOML, Seeded, seed_tabs
 from tests.workflow_helpers import bearer, make_users, ui_login
-from vigil.api import create_app
-from vigil.api.server import serve_in_thread
 from vigil.config import Config
 from vigil.core.model import Severity, utcnow
 from vigil.store import Store
+from vigil.web.app import create_app
+from vigil.web.server import serve_in_thread
 from vigil.workflow.queue import MAX_PAGE, list_queue
 from vigil.workflow.sla import deadlines, next_deadline
 from vigil.workflow.sla_config import SlaSettings

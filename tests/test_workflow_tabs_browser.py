@@ -11,10 +11,10 @@ import pytest
 from tests.queue_tabs_helpers import EXPECTED_VERA, OVERDUE, SLA_TOML, Seeded, seed_tabs
 from tests.test_workflow_browser import ARTIFACTS, CHROMIUM_ARGS, _login
 from tests.workflow_helpers import make_users
-from vigil.api import create_app
-from vigil.api.server import serve_in_thread
+from vigil.boot import open_store
 from vigil.config import Config
-from vigil.store import Store
+from vigil.web.app import create_app
+from vigil.web.server import serve_in_thread
 from vigil.workflow.tabs import TABS
 
 pytestmark = pytest.mark.browser
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.browser
 def server(config: Config) -> Iterator[tuple[str, Seeded]]:
     (config.home / "config.toml").write_text(SLA_TOML, "utf-8")
     configured = Config.load(config.home)
-    store = Store.open(configured)
+    store = open_store(configured)
     make_users(store)
     seeded = seed_tabs(store)
     with serve_in_thread(create_app(configured, store)) as url:

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 
 from tests.workflow_helpers import seed_case
+from vigil.audit import log as audit
 from vigil.core.model import CaseState, Severity
 from vigil.store import Store
-from vigil.workflow import audit
 from vigil.workflow.errors import Forbidden, InvalidTransition, NotFound, TransitionBlocked, WorkflowError
 from vigil.workflow.queue import case_events_of
 from vigil.workflow.sla import deadlines

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, func, select
 
+from vigil.audit.log import append_in
 from vigil.banks.index import PDQIndex, TLSHIndex
 from vigil.banks.load import EntryLoader, chunks
 from vigil.banks.model import DEFAULT_THRESHOLD, Bank, Entry, NewEntry
@@ -21,7 +22,6 @@ from vigil.config import Config
 from vigil.core.model import utcnow
 from vigil.errors import UsageError
 from vigil.store import Store
-from vigil.workflow.audit import append_in
 
 READ_BATCH = 5000
 # Signal types with an index (vpdq: one row per distinct frame hash): its class and how values become rows.

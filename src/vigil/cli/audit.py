@@ -8,13 +8,13 @@ from typing import Annotated
 
 import typer
 
+from vigil.audit import log as audit
 from vigil.cli.common import err, load_config, login_name, open_store, print_json
 from vigil.errors import UsageError, VigilError
 from vigil.privacy import reveal
 from vigil.privacy.reveal_record import RECORDS, reveal_record
 from vigil.privacy.settings import PrivacySettings
 from vigil.privacy.views import audit_row
-from vigil.workflow import audit
 
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 

@@ -194,8 +194,8 @@ def bank_export(
     include_disabled: Annotated[bool, typer.Option()] = False,
 ) -> None:
     """Write the bank's entries to stdout, with all their metadata (except in 'lines')."""
+    from vigil.audit.log import append
     from vigil.banks.formats import write
-    from vigil.workflow.audit import append
 
     with open_store(load_config()) as store:
         service = _service(store)

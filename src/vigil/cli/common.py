@@ -41,9 +41,10 @@ def load_config() -> Config:
 
 @contextmanager
 def open_store(config: Config) -> Iterator[Store]:
-    from vigil.store import Store
+    """The configured store (``vigil.boot.open_store``), closed at the end."""
+    from vigil.boot import open_store as boot_open_store
 
-    store = Store.open(config)
+    store = boot_open_store(config)
     try:
         yield store
     finally:

@@ -6,17 +6,16 @@ from typing import Annotated
 
 import typer
 
+from vigil import boot
+from vigil.audit.log import append
 from vigil.cli.common import RichProgress, err, load_config, open_store, print_json
 from vigil.config import Config
-from vigil.core.pipeline import Pipeline
 from vigil.crawl.crawler import Crawler, CrawlSettings, CrawlSummary
-from vigil.crawl.fetch import FetchSettings
-from vigil.crawl.netguard import StaticResolver
-from vigil.detect import load_detectors
 from vigil.errors import UsageError, VigilError
+from vigil.ingest.pipeline import Pipeline
 from vigil.mirrors.check import MirrorLink, check_crawl
-from vigil.runtime.queue import close_sink, open_sink
-from vigil.workflow.audit import append
+from vigil.net.client import FetchSettings
+from vigil.net.guard import StaticResolver
 
 
 def resolver_from(config: Config, hosts: list[str]) -> StaticResolver | None:
@@ -64,18 +63,15 @@ def crawl(
         ),
     )
     with open_store(config) as store:
-        detectors = load_detectors(config)
+        detectors = boot.detectors(config, store)
         if ignore_robots:
             append(store, "cli", "crawl.robots_override", "url", url, {"reason": ignore_robots})
-        sink = open_sink(config, store, detectors)
-        try:
-            with RichProgress(total=max_pages, label="pages") as progress:
-                crawler = Crawler(
-                    config, sink, settings, resolver_from(config, resolve or []), None, progress
-                )
-                summary = crawler.run([url])
-        finally:
-            close_sink(sink)
+        with (
+            boot.processor(config, store, detectors) as sink,
+            RichProgress(total=max_pages, label="pages") as progress,
+        ):
+            crawler = Crawler(config, sink, settings, resolver_from(config, resolve or []), None, progress)
+            summary = crawler.run([url])
         links = check_crawl(store, Pipeline(store, detectors), crawler, outlet) if mirrors or outlet else []
     out = {**summary.to_dict(), "mirrors": [link.to_dict() for link in links]}
     if as_json:

@@ -225,8 +225,8 @@ def export(
     no_update: NoUpdate = False,
 ) -> None:
     """Export the graph for Gephi and other tools (streamed). The export is recorded in the audit log."""
+    from vigil.audit.log import append
     from vigil.graph.export import check_format, export_file, write_export
-    from vigil.workflow.audit import append
 
     check_format(fmt)
     filters = {"node_kinds": tuple(node_kind or ()), "edge_kinds": tuple(edge_kind or ())}

@@ -18,9 +18,9 @@ from rich.table import Table
 from vigil.cli.common import err, load_config, login_name, open_store, print_json
 from vigil.cli.report import report_app  # `vigil report` is shared with the referral reports
 from vigil.config import Config
-from vigil.core.registry import plugins
-from vigil.core.smtp import SmtpSettings
+from vigil.core.registry import RETENTION, plugins
 from vigil.errors import UsageError
+from vigil.net.smtp import SmtpSettings
 from vigil.privacy import (
     access,
     deconfliction,
@@ -34,7 +34,6 @@ from vigil.privacy import (
 from vigil.privacy.register import NOT_CONFIGURED, processing_register
 from vigil.privacy.settings import PrivacySettings, RetentionPolicy
 
-RETENTION_HOOKS = "vigil.retention"
 out = Console()
 
 retention_app = typer.Typer(help="Delete what is due under the retention policy.", no_args_is_help=True)
@@ -68,7 +67,7 @@ def parse_time(text: str | None, what: str = "--now") -> datetime | None:
 
 
 def _hooks(config: Config) -> list[Any]:
-    return [cls(config) for cls in plugins(RETENTION_HOOKS).values()]
+    return [cls(config) for cls in plugins(RETENTION).values()]
 
 
 @retention_app.command("run")

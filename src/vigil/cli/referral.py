@@ -55,9 +55,9 @@ def _role(store: Any, actor: str, role: str | None) -> str:
 
 
 def _recipient(store: Any, config: Any, url: str) -> dict[str, Any]:
-    from vigil.referral.resolve import Resolver
+    from vigil.referral.resolve import ProviderResolver
 
-    with Resolver(store, config) as resolver:
+    with ProviderResolver(store, config) as resolver:
         provider = resolver.resolve(url)
     for problem in provider.errors:
         err.print(f"[yellow]resolution:[/] {problem}")
@@ -67,10 +67,10 @@ def _recipient(store: Any, config: Any, url: str) -> dict[str, Any]:
 @referral_app.command("resolve")
 def resolve(url: Annotated[str, typer.Argument()]) -> None:
     """Who hosts URL: platform, registrar, network, ASN, CDN, and where a referral would go."""
-    from vigil.referral.resolve import Resolver
+    from vigil.referral.resolve import ProviderResolver
 
     config = load_config()
-    with open_store(config) as store, Resolver(store, config) as resolver:
+    with open_store(config) as store, ProviderResolver(store, config) as resolver:
         print_json(resolver.resolve(url).to_dict())
 
 

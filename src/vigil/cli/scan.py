@@ -7,14 +7,9 @@ from typing import Annotated
 
 import typer
 
+from vigil import boot
 from vigil.cli.common import RichProgress, err, load_config, open_store, print_json
-from vigil.core.detector import Detector
-from vigil.core.pipeline import Pipeline
-from vigil.core.scan import Scanner, ScanSummary
-from vigil.detect import load_detectors
-from vigil.errors import UsageError
-from vigil.runtime.queue import close_sink
-from vigil.store import Store
+from vigil.ingest.scan import Scanner, ScanSummary
 
 
 def _print_summary(summary: ScanSummary) -> None:
@@ -43,7 +38,11 @@ def scan(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary object on stdout.")] = False,
     executor: Annotated[
-        str, typer.Option(help="local (in-process) or ray (RAY_ADDRESS, or a local Ray).")
+        str,
+        typer.Option(
+            help="local (in-process) or ray (RAY_ADDRESS, or a local Ray). With queue_url set, items are "
+            "published to the queue and `vigil worker` detects."
+        ),
     ] = "local",
     fetch_media: Annotated[
         bool | None,
@@ -57,42 +56,28 @@ def scan(
     """Ingest a file, folder or URL: store new items, run the detectors, open cases for hits."""
     config = load_config()
     with open_store(config) as store:
-        detectors = load_detectors(config)
-        pipeline = make_pipeline(executor, store, detectors)
-        scanner = Scanner(config, store, detectors, pipeline, fetch_media=fetch_media)
-        try:
-            with RichProgress() as progress:
-                summary = scanner.scan(target, fmt, progress)
-        finally:
-            close_sink(pipeline)
+        detectors = boot.detectors(config, store)
+        with boot.processor(config, store, detectors, executor) as pipeline, RichProgress() as progress:
+            scanner = Scanner(config, store, detectors, pipeline, fetch_media=fetch_media)
+            summary = scanner.scan(target, fmt, progress)
     if as_json:
         print_json(summary.to_dict())
     else:
         _print_summary(summary)
 
 
-def make_pipeline(executor: str, store: Store, detectors: list[Detector]) -> Pipeline:
-    if executor == "local":
-        return Pipeline(store, detectors)
-    if executor == "ray":
-        from vigil.runtime.ray_executor import RayPipeline
-
-        return RayPipeline(store, detectors)
-    raise UsageError(f"unknown executor {executor!r}; known: local, ray")
-
-
 def demo(
     folder: Annotated[Path | None, typer.Option(help="Where to write the demo corpus.")] = None,
 ) -> None:
     """Build a small self-made corpus in every supported format, scan it, and say what to look at."""
-    from vigil.demo import build_demo_corpus
+    from vigil.ingest.demo import build_demo_corpus
 
     config = load_config()
     target = folder or config.home / "demo-corpus"
     build_demo_corpus(target, config)
     err.print(f"demo corpus written to [bold]{target}[/]")
     with open_store(config) as store:
-        scanner = Scanner(config, store, load_detectors(config))
+        scanner = Scanner(config, store, boot.detectors(config, store))
         with RichProgress() as progress:
             summary = scanner.scan(str(target), None, progress)
         _print_summary(summary)
@@ -100,7 +85,7 @@ def demo(
     err.print(f"\nstore: {config.resolved_database_url}")
     for case in cases:
         err.print(f"  case {case.id} ({case.state}) score {case.score:.2f}: {case.title}")
-    from vigil.demo import GUIDE
+    from vigil.ingest.demo import GUIDE
 
     err.print("\n" + GUIDE.format(watchlist=config.resolved_watchlist, media=config.media_dir, corpus=target))
 

@@ -16,7 +16,7 @@ def serve(
     """Serve the API (/api/v1, OpenAPI at /openapi.json) and the analyst UI (/)."""
     import uvicorn
 
-    from vigil.api import create_app
+    from vigil.web.app import create_app
 
     config = load_config()
     app = create_app(config)

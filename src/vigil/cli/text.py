@@ -41,14 +41,11 @@ def classify(
     model = TextModel.load(model_dir)
     home = load_config().home
     matcher = OutletMatcher(load_registry(home))
-    bank_path = bank or (home / "textbank.jsonl")
     if bank is not None and not bank.is_file():
         raise UsageError(f"{bank}: no such bank file")
-    text_bank = None
-    if bank_path.is_file():
-        from vigil.text.bank import TextBank
+    from vigil.text.bank import TextBank, default_bank
 
-        text_bank = TextBank.load(bank_path)
+    text_bank = TextBank.load(bank) if bank is not None else default_bank(home)
     if file == "-":
         stream = sys.stdin
         summary = classify_stream(

@@ -9,11 +9,10 @@ from typing import Annotated, Any
 
 import typer
 
+from vigil import boot
 from vigil.cli.common import err, load_config, open_store, print_json
 from vigil.cli.crawl import resolver_from
-from vigil.detect import load_detectors
 from vigil.errors import UsageError
-from vigil.runtime.queue import close_sink, open_sink
 from vigil.watch.health import source_health
 from vigil.watch.lease import DEFAULT_LEASE_S
 from vigil.watch.registry import (
@@ -140,15 +139,12 @@ def run(
     """One pass over the sources that are due (and not leased to another process)."""
     config = load_config()
     with open_store(config) as store:
-        detectors = load_detectors(config)
-        sink = open_sink(config, store, detectors)
-        try:
+        detectors = boot.detectors(config, store)
+        with boot.processor(config, store, detectors) as sink:
             runner = WatchRunner(
                 config, store, detectors, sink, resolver_from(config, resolve or []), lease_s=lease
             )
             results = runner.run_due()
-        finally:
-            close_sink(sink)
     for result in results:
         _report(result)
     if not results:
@@ -173,16 +169,13 @@ def serve(
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     with open_store(config) as store:
-        detectors = load_detectors(config)
-        sink = open_sink(config, store, detectors)
-        try:
+        detectors = boot.detectors(config, store)
+        with boot.processor(config, store, detectors) as sink:
             runner = WatchRunner(
                 config, store, detectors, sink, resolver_from(config, resolve or []), lease_s=lease
             )
             err.print(f"watching as {runner.owner}; stop with Ctrl-C or SIGTERM")
             runs = runner.serve(stop, poll_s=poll, on_result=_report)
-        finally:
-            close_sink(sink)
     err.print(f"stopped after {runs} source runs")
 
 

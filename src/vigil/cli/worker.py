@@ -9,10 +9,10 @@ from typing import Annotated
 
 import typer
 
+from vigil import boot
 from vigil.cli.common import err, load_config, open_store, print_json
-from vigil.detect import load_detectors
 from vigil.errors import UsageError
-from vigil.runtime.jetstream import WorkerStats, run_worker
+from vigil.ingest.jetstream import WorkerStats, run_worker
 
 
 def worker(
@@ -39,7 +39,7 @@ def worker(
             return await run_worker(
                 config,
                 store,
-                load_detectors(config),
+                boot.detectors(config, store),
                 stop,
                 batch,
                 idle_exit,

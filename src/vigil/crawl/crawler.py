@@ -18,14 +18,14 @@ from typing import Any, Protocol
 import httpx
 
 from vigil.config import Config
-from vigil.core.media import MediaSink
 from vigil.core.model import Item, Media
-from vigil.core.pipeline import BatchProcessor
-from vigil.crawl.fetch import Fetched, Fetcher, FetchSettings, is_html
-from vigil.crawl.netguard import Resolver
 from vigil.crawl.outlinks import OutlinkRegistry
 from vigil.crawl.page import canonical_url, page_item, parse_page, site_of
-from vigil.crawl.robots import RobotsCache
+from vigil.ingest.pipeline import BatchProcessor
+from vigil.net.client import Fetched, Fetcher, FetchSettings, is_html
+from vigil.net.guard import Resolver
+from vigil.net.robots import RobotsCache
+from vigil.store.media import MediaSink
 
 log = logging.getLogger(__name__)
 

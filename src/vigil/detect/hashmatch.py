@@ -1,6 +1,6 @@
 """The hash-bank detector: hashes every media file an item carries (from the content-addressed media
-store) and matches it against the enabled banks. A match is a hit whose signal names the bank, the
-entry, the distance and the entry's metadata; a negative-bank match suppresses it."""
+store) and matches it against the enabled banks of the pipeline's store. A match is a hit whose signal
+names the bank, the entry, the distance and the entry's metadata; a negative-bank match suppresses it."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from vigil.config import Config
-from vigil.core.media import MediaSink
 from vigil.core.model import Item, Reason, Signal
+from vigil.detect.context import DetectorContext
 
 log = logging.getLogger(__name__)
 
@@ -19,36 +18,34 @@ class HashMatchDetector:
     name = "hashmatch"
     version = "1"
     threshold = 0.5
+    #: Reads the banks from the pipeline's store and the media files on this machine.
+    local_only = True
 
-    def __init__(self, config: Config) -> None:
-        self.config = config
-        self.media = MediaSink(config.media_dir)
+    def __init__(self, ctx: DetectorContext) -> None:
+        self.ctx = ctx
+        self.media = ctx.media
 
     def detect(self, items: list[Item]) -> list[Signal]:
         with_media = [item for item in items if item.media]
-        if not with_media:
+        store = self.ctx.store
+        if not with_media or store is None:
             return []
         from vigil.banks.flood import record_matches
         from vigil.banks.matcher import Matcher
         from vigil.banks.service import BankService
-        from vigil.store import Store
 
-        store = Store.open(self.config)
-        try:
-            service = BankService(store, self.config)
-            if not any(b.entries for b in service.list_banks() if b.enabled):
-                return []
-            matcher = Matcher(service)
-            out = []
-            for item in with_media:
-                signal = self._detect_one(item, matcher)
-                if signal is not None:
-                    out.append(signal)
-            matched = [m["entry_id"] for s in out if s.hit for m in s.meta["matches"]]
-            record_matches(service, matched)
-            return out
-        finally:
-            store.close()
+        service = BankService(store, self.ctx.config)
+        if not any(b.entries for b in service.list_banks() if b.enabled):
+            return []
+        matcher = Matcher(service)
+        out = []
+        for item in with_media:
+            signal = self._detect_one(item, matcher)
+            if signal is not None:
+                out.append(signal)
+        matched = [m["entry_id"] for s in out if s.hit for m in s.meta["matches"]]
+        record_matches(service, matched)
+        return out
 
     def _detect_one(self, item: Item, matcher: Any) -> Signal | None:
         from vigil.hashing.files import hash_file

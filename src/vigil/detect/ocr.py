@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import logging
 
-from vigil.config import Config
 from vigil.core.detector import Detector
-from vigil.core.media import MediaSink
 from vigil.core.model import Item, Signal
+from vigil.detect.context import DetectorContext
 
 log = logging.getLogger(__name__)
 
@@ -24,19 +23,21 @@ MIN_SIDE = 32
 class OcrDetector:
     name = "ocr"
     version = "1"
+    #: Reads the media files on this machine.
+    local_only = True
 
-    def __init__(self, config: Config) -> None:
-        self.config = config
-        self.media = MediaSink(config.media_dir)
-        langs = config.extra.get("ocr_languages")
+    def __init__(self, ctx: DetectorContext) -> None:
+        self.ctx = ctx
+        self.config = ctx.config
+        self.media = ctx.media
+        langs = self.config.extra.get("ocr_languages")
         self.languages = tuple(langs) if isinstance(langs, list) and langs else None
 
     def _text_detectors(self) -> list[Detector]:
-        from vigil.core.registry import DETECTORS, plugins
-        from vigil.detect import DEFAULT_DETECTORS, load_detectors
+        from vigil.detect import detector_names, load_detectors
 
-        names = self.config.detectors or tuple(n for n in DEFAULT_DETECTORS if n in plugins(DETECTORS))
-        return load_detectors(self.config, tuple(n for n in names if n not in MEDIA_DETECTORS) or None)
+        names = tuple(n for n in detector_names(self.ctx) if n not in MEDIA_DETECTORS)
+        return load_detectors(self.ctx, names or None)
 
     def derived_items(self, items: list[Item]) -> list[tuple[Item, str]]:
         from vigil.errors import RecordError

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from vigil.config import Config
 from vigil.core.model import Item, Reason, Signal
+from vigil.detect.context import DetectorContext
+from vigil.text.bank import default_bank
 from vigil.text.model import TextModel
 from vigil.text.normalise import normalise
 from vigil.text.outlets import OutletMatcher, load_registry
@@ -31,8 +32,9 @@ class TextClassifierDetector:
 
     name = "text"
 
-    def __init__(self, config: Config | None = None) -> None:
-        self.config = config
+    def __init__(self, ctx: DetectorContext | None = None) -> None:
+        #: The second stage, the same bank ``vigil classify`` uses by default ($VIGIL_HOME/textbank.jsonl).
+        self.bank = default_bank(ctx.config.home) if ctx else None
 
     @cached_property
     def model(self) -> TextModel:
@@ -46,7 +48,7 @@ class TextClassifierDetector:
         with_text = [i for i in items if i.text and i.text.strip()]
         if not with_text:
             return []
-        verdicts = self.model.classify([i.text for i in with_text])
+        verdicts = self.model.classify([i.text for i in with_text], None, self.bank)
         return [
             Signal(
                 item.id,
@@ -68,8 +70,8 @@ class OutletDetector:
     version = "1"
     threshold = 0.8
 
-    def __init__(self, config: Config | None = None) -> None:
-        self.matcher = OutletMatcher(load_registry(config.home if config else None))
+    def __init__(self, ctx: DetectorContext | None = None) -> None:
+        self.matcher = OutletMatcher(load_registry(ctx.config.home if ctx else None))
 
     def detect(self, items: list[Item]) -> list[Signal]:
         out = []

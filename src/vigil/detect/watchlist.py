@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from vigil.config import Config
 from vigil.core.model import Item, Reason, Signal
+from vigil.detect.context import DetectorContext
 from vigil.errors import ConfigError
 
 
@@ -36,9 +36,9 @@ class WatchlistDetector:
     version = "1"
     threshold = 0.5
 
-    def __init__(self, config: Config | None = None, terms: dict[str, float] | None = None) -> None:
+    def __init__(self, ctx: DetectorContext | None = None, terms: dict[str, float] | None = None) -> None:
         if terms is None:
-            path = config.resolved_watchlist if config else None
+            path = ctx.config.resolved_watchlist if ctx else None
             terms = self._load(path) if path else {}
         self.terms = terms
         self.pattern = (

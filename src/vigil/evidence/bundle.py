@@ -18,15 +18,15 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from vigil import __version__
+from vigil.audit.history import history
+from vigil.audit.log import append, entries
 from vigil.config import Config
 from vigil.core.model import utcnow
 from vigil.errors import VigilError
 from vigil.evidence.capture import blob_store
 from vigil.evidence.custody import captures_for_case
 from vigil.evidence.signing import fingerprint, load_or_create_key, public_pem, verify_signature
-from vigil.referral.case_history import history
 from vigil.store import Store
-from vigil.workflow.audit import append, entries
 
 FORMAT = "vigil-evidence-bundle/1"
 MANIFEST = "manifest.json"

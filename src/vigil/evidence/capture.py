@@ -10,19 +10,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vigil import __version__
+from vigil.audit.history import note_in
+from vigil.audit.log import append_in
 from vigil.config import Config
 from vigil.core.model import utcnow
 from vigil.errors import UsageError
 from vigil.evidence.blobs import BlobStore
-from vigil.evidence.fetcher import Fetcher, FetchError, FetchResult, Hop
+from vigil.evidence.marker import marker_of
 from vigil.evidence.page import is_html, main_text, media_urls, page_text
 from vigil.evidence.render import Rendered, render_enabled, render_page
 from vigil.evidence.tables import evidence_captures, evidence_parts
 from vigil.evidence.warc import build_warc
-from vigil.referral.case_history import note_in
-from vigil.referral.watch import marker_of
+from vigil.net.hops import Fetcher, FetchError, FetchResult, Hop
 from vigil.store import Store
-from vigil.workflow.audit import append_in
 
 SOFTWARE = f"vigil/{__version__}"
 

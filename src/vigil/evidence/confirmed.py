@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from vigil.config import Config
 from vigil.evidence.capture import capture_url
-from vigil.evidence.fetcher import FetchError
 from vigil.evidence.tables import evidence_captures
+from vigil.net.hops import FetchError
 from vigil.store import Store
 
 

@@ -6,12 +6,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from vigil.audit.log import append
 from vigil.config import Config
 from vigil.errors import VigilError
 from vigil.evidence.capture import blob_store
 from vigil.evidence.tables import evidence_captures, evidence_parts
 from vigil.store import Store
-from vigil.workflow.audit import append
 
 
 def get_capture(store: Store, capture_id: int) -> dict[str, Any]:

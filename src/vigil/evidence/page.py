@@ -10,7 +10,7 @@ import lxml.html
 import trafilatura
 from lxml.etree import ParserError
 
-from vigil.evidence.fetcher import Hop
+from vigil.net.hops import Hop
 
 _CHARSET = re.compile(r"charset=([\w.:-]+)", re.IGNORECASE)
 _MEDIA_XPATH = (

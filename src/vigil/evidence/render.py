@@ -2,7 +2,7 @@
 
 Opt-in (``[evidence] render = true`` or ``vigil evidence capture --render``). Every request the page makes
 goes through a route handler that resolves the host and refuses it unless every address passes the crawler's
-SSRF rule (``vigil.crawl.netguard.refusal``); refusals are recorded. Service workers are blocked (they would
+SSRF rule (``vigil.net.guard.refusal``); refusals are recorded. Service workers are blocked (they would
 bypass the handler) and so are WebSockets. A deadline bounds the whole render, a size limit each stored part.
 Playwright is imported lazily: it is the optional ``render`` extra.
 """
@@ -16,9 +16,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from vigil.config import Config
-from vigil.crawl.netguard import networks, refusal
 from vigil.errors import VigilError
-from vigil.evidence.dns_lookup import DnsAnswers, lookup, make_resolver
+from vigil.net.dns import DnsAnswers, lookup, make_resolver
+from vigil.net.guard import networks, refusal
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -16,13 +16,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Connection, String, and_, cast, exists, func, not_, or_, select
 
+from vigil.audit.log import append_in
 from vigil.config import Config
 from vigil.evidence.capture import blob_store
 from vigil.evidence.tables import evidence_captures, evidence_deletions, evidence_parts
 from vigil.privacy.holds import active_hold, case_held
 from vigil.privacy.settings import RetentionPolicy
 from vigil.store.schema import cases
-from vigil.workflow.audit import append_in
 
 REASON = "retention period ended"
 

@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from vigil.evidence.dns_lookup import DnsAnswers
-from vigil.evidence.fetcher import Hop
+from vigil.net.dns import DnsAnswers
+from vigil.net.hops import Hop
 
 
 def _payload(data: bytes) -> tuple[io.BytesIO, int]:

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 
 from vigil.core.model import Case, Item, utcnow
-from vigil.core.pipeline import Pipeline
 from vigil.crawl.crawler import Crawler, SiteSeen
+from vigil.ingest.pipeline import Pipeline
 from vigil.mirrors.compare import Match, compare
 from vigil.mirrors.fingerprint import Fingerprint, build
 from vigil.mirrors.tables import mirror_links, site_fingerprints

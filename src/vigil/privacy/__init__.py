@@ -2,6 +2,6 @@
 legal holds, the processing register, the de-confliction ("do not refer") gate and de-duplication of
 submissions. See docs/privacy.md.
 
-This package builds on ``vigil.store`` and ``vigil.workflow.audit``; the store reaches it only through
+This package builds on ``vigil.store`` and ``vigil.audit.log``; the store reaches it only through
 the ``IdentityGuard`` it is given (``vigil.store.store.IdentityGuard``).
 """

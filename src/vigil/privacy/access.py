@@ -7,12 +7,12 @@ from collections.abc import Iterable
 
 from sqlalchemy import delete, select
 
+from vigil.audit.log import append_in
 from vigil.core.model import utcnow
 from vigil.errors import VigilError
 from vigil.privacy.dialect import insert
 from vigil.privacy.tables import privacy_grants
 from vigil.store import Store
-from vigil.workflow.audit import append_in
 
 ADMIN = "admin"
 DPO = "dpo"

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from vigil.audit.log import append, append_in
 from vigil.config import Config
 from vigil.core.model import utcnow
 from vigil.errors import UsageError, VigilError
@@ -32,7 +33,6 @@ from vigil.privacy.tables import case_targets, dnr_entries, notifications
 from vigil.privacy.urls import host_in_domain, normalise_host, normalise_url, url_host
 from vigil.store import Store
 from vigil.store.schema import accounts, cases, item_media, items
-from vigil.workflow.audit import append, append_in
 
 KINDS = ("url", "domain", "account", "channel", "sha256", "pdq")
 _HEX64 = re.compile(r"[0-9a-f]{64}")

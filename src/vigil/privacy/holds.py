@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, String, and_, cast, exists, or_, select, update
 
+from vigil.audit.log import append, append_in
 from vigil.core.model import utcnow
 from vigil.errors import UsageError
 from vigil.privacy.access import ADMIN, PermissionDenied
@@ -23,7 +24,6 @@ from vigil.privacy.inputs import require_storable
 from vigil.privacy.tables import legal_holds
 from vigil.store import Store
 from vigil.store.schema import accounts, cases, items
-from vigil.workflow.audit import append, append_in
 
 TARGETS = ("item", "case", "account", "capture")
 

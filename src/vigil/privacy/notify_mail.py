@@ -1,5 +1,5 @@
 """Delivering do-not-refer notifications by e-mail (``vigil dnr notify --via email``), over the SMTP client
-in ``vigil.core.smtp`` and its ``[smtp]`` settings. Addresses come from ``[privacy.notify_email]`` (user
+in ``vigil.net.smtp`` and its ``[smtp]`` settings. Addresses come from ``[privacy.notify_email]`` (user
 name = address); owners without one keep their notifications in vigil only.
 
 Each notification (each time it is raised: a new block on the same case re-arms it) is sent at most once:
@@ -21,13 +21,13 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 
+from vigil.audit.log import append_in
 from vigil.core.model import utcnow
-from vigil.core.smtp import MailFailed, SmtpSession, SmtpSettings, body_text, header_text
 from vigil.errors import ConfigError
+from vigil.net.smtp import MailFailed, SmtpSession, SmtpSettings, body_text, header_text
 from vigil.privacy.settings import PrivacySettings
 from vigil.privacy.tables import notifications as n
 from vigil.store import Store
-from vigil.workflow.audit import append_in
 
 CLAIM = timedelta(minutes=10)
 LONGEST_WAIT = timedelta(hours=6)

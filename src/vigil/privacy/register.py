@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, exists, func, not_, select
 
+from vigil.audit.log import audit_log
 from vigil.core.model import utcnow
 from vigil.privacy.identities import IdentityGuard
 from vigil.privacy.reveal import reveal_report
@@ -18,7 +19,6 @@ from vigil.privacy.settings import PrivacySettings, RetentionPolicy
 from vigil.privacy.tables import case_submitters, dnr_entries, identity_vault, legal_holds
 from vigil.store import Store
 from vigil.store.schema import accounts, cases, items, media
-from vigil.workflow.audit import audit_log
 
 NOT_CONFIGURED = "not configured"
 

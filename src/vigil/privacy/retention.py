@@ -19,14 +19,14 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, and_, delete, exists, func, not_, or_, select
 
-from vigil.core.media import MediaSink
+from vigil.audit.log import append_in
 from vigil.core.model import utcnow
 from vigil.privacy.holds import case_held, item_held
 from vigil.privacy.settings import RetentionPolicy
 from vigil.privacy.tables import identity_refs, identity_vault, legal_holds
 from vigil.store import Store
+from vigil.store.media import MediaSink
 from vigil.store.schema import accounts, cases, item_media, items, media
-from vigil.workflow.audit import append_in
 
 OPEN_STATES = ("new", "triage")
 DISMISSED = "dismissed"

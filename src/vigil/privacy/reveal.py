@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from vigil.audit.log import append, append_in, audit_log
 from vigil.core.model import utcnow
 from vigil.errors import UsageError, VigilError
 from vigil.privacy.access import PermissionDenied, may_reveal
@@ -23,7 +24,6 @@ from vigil.privacy.settings import PrivacySettings
 from vigil.privacy.tables import identity_refs, identity_vault
 from vigil.store import Store
 from vigil.store.schema import accounts, cases, items
-from vigil.workflow.audit import append, append_in, audit_log
 
 REASON_CODES: dict[str, str] = {
     "referral_check": "confirm the account before a referral, notice or removal order",

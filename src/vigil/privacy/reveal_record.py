@@ -16,12 +16,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from vigil.audit.log import append, append_in, audit_log
 from vigil.core.model import utcnow
 from vigil.privacy.reveal import ACTION, REASON_CODES, REFUSED, RevealRefused, reason_refusal, settings_of
 from vigil.privacy.settings import PrivacySettings
 from vigil.store import Store
 from vigil.store.schema import case_events
-from vigil.workflow.audit import append, append_in, audit_log
 
 RECORDS = ("audit_log", "case_event")
 

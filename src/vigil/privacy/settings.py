@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vigil.config import Config
-from vigil.core.smtp import checked_address
 from vigil.errors import ConfigError
+from vigil.net.smtp import checked_address
 
 # Item meta keys (lower case) whose values identify a person, and the pseudonym kind each gets.
 DEFAULT_META_KEYS: dict[str, str] = {

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from vigil.audit.log import append_in
 from vigil.core.model import CaseState, Severity, make_item_id, utcnow
 from vigil.errors import UsageError
 from vigil.privacy.dialect import insert
@@ -21,7 +22,6 @@ from vigil.privacy.tables import case_submitters, case_targets
 from vigil.privacy.urls import normalise_url
 from vigil.store import Store
 from vigil.store.schema import case_events, cases, item_media, items
-from vigil.workflow.audit import append_in
 
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 SOURCE = "submission"

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from vigil.audit.log import AuditEntry
 from vigil.core.model import Item
 from vigil.privacy.mask import mask_identifiers, mask_value
-from vigil.workflow.audit import AuditEntry
 
 SNIPPET = 280
 

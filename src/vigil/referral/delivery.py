@@ -11,14 +11,15 @@ from typing import Any
 
 from sqlalchemy import select
 
+from vigil.audit.history import note_in
+from vigil.audit.log import append_in
 from vigil.core.model import CaseState, utcnow
-from vigil.referral.case_history import move_in, note_in
 from vigil.referral.review import clear_to_send
 from vigil.referral.tables import referral_deliveries, referral_documents
-from vigil.referral.watch import watch_in
+from vigil.referral.watched_urls import watch_in
 from vigil.store import Store
 from vigil.store.schema import cases
-from vigil.workflow.audit import append_in
+from vigil.workflow.moves import move_in
 from vigil.workflow.states import TRANSITIONS
 
 __all__ = ["clear_to_send", "record_delivery"]

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from vigil.audit import log as audit
 from vigil.config import Config
 from vigil.errors import UsageError
 from vigil.privacy.urls import normalise_url
 from vigil.referral.registry import Platform, load_platforms
 from vigil.store import Store
-from vigil.workflow import audit
 
 DEFAULT_OVERRIDE_ROLES = ("legal", "admin")
 MAX_REASON = 2000

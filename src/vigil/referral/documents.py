@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from vigil.audit.history import note_in
+from vigil.audit.log import append_in
 from vigil.config import Config
 from vigil.core.model import utcnow
 from vigil.errors import UsageError
@@ -20,12 +22,11 @@ from vigil.referral.annex_i import (
     removal_order_schema,
     validate_removal_order,
 )
-from vigil.referral.case_history import move_in, note_in
 from vigil.referral.review import clear_to_draft
 from vigil.referral.strings import load_strings
 from vigil.referral.tables import referral_documents
 from vigil.store import Store
-from vigil.workflow.audit import append_in
+from vigil.workflow.moves import move_in
 
 KINDS = ("removal_order", "voluntary_referral", "dsa_notice")
 __all__ = ["DocumentInvalid", "create_document", "removal_order_schema", "validate_removal_order"]

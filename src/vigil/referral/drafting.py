@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from vigil.audit.history import history
 from vigil.config import Config
 from vigil.core.model import CaseState
 from vigil.errors import ConfigError, UsageError
 from vigil.referral.annex_i import GROUNDS, MAX_WITHHOLD_WEEKS
-from vigil.referral.case_history import history
 from vigil.referral.documents import KINDS, _case_urls, documents_for_case
 from vigil.referral.registry import Platform, load_platforms, platform_for
 from vigil.referral.review import DOCUMENT_FOR

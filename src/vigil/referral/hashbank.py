@@ -7,7 +7,6 @@ A sink is any object with ``add_removed_media(sha256, path, meta) -> None``. The
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -15,7 +14,7 @@ from sqlalchemy import select
 
 from vigil.config import Config
 from vigil.core.model import utcnow
-from vigil.errors import ConfigError
+from vigil.core.registry import load_object
 from vigil.referral.tables import removed_media
 from vigil.store import Store
 
@@ -54,10 +53,6 @@ def load_sink(store: Store, config: Config) -> RemovedMediaSink:
     spec = str(config.extra.get("removed_media_sink") or "")
     if not spec:
         return TableSink(store)
-    module_name, _, attr = spec.partition(":")
-    try:
-        factory = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError, ValueError) as exc:
-        raise ConfigError(f"removed_media_sink {spec!r}: {exc}") from exc
+    factory = load_object(spec, "removed_media_sink")
     sink: RemovedMediaSink = factory(store, config)
     return sink

@@ -1,4 +1,4 @@
-"""Deliver a document by e-mail (``vigil.core.smtp``: STARTTLS required unless config says otherwise), the
+"""Deliver a document by e-mail (``vigil.net.smtp``: STARTTLS required unless config says otherwise), the
 document as JSON and PDF attachments, a plain-text body from the strings file."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from email.utils import make_msgid
 from typing import Any
 
 from vigil.config import Config
-from vigil.core.smtp import MailFailed, SmtpSession, SmtpSettings, checked_address
 from vigil.errors import ConfigError, UsageError
+from vigil.net.smtp import MailFailed, SmtpSession, SmtpSettings, checked_address
 from vigil.referral.delivery import clear_to_send, record_delivery
 from vigil.referral.destinations import DestinationOverride, clear_destination
 from vigil.referral.pdf import render_pdf

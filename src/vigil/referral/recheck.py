@@ -13,20 +13,21 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from vigil.audit.history import note_in
+from vigil.audit.log import append_in
 from vigil.config import Config
 from vigil.core.model import CaseState as S
 from vigil.core.model import utcnow
 from vigil.evidence.capture import blob_store
-from vigil.evidence.fetcher import Fetcher, FetchError
+from vigil.evidence.marker import shows_marker
 from vigil.evidence.page import is_html, main_text, page_text
 from vigil.evidence.retention import mark_removed_in
 from vigil.evidence.tables import evidence_captures, evidence_parts
-from vigil.referral.case_history import move_or_note, note_in
+from vigil.net.hops import Fetcher, FetchError
 from vigil.referral.hashbank import RemovedMediaSink, load_sink
 from vigil.referral.tables import recheck_results, watched_urls
-from vigil.referral.watch import shows_marker
 from vigil.store import Store
-from vigil.workflow.audit import append_in
+from vigil.workflow.moves import move_or_note
 
 GONE = {404, 410}
 # Re-checks are automated; the moves they make (sent/acknowledged -> removed, removed -> recheck) are the

@@ -17,16 +17,17 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from vigil.audit import log as audit
+from vigil.audit.history import note_in
+from vigil.audit.log import append_in
 from vigil.core.model import CaseState, utcnow
 from vigil.errors import UsageError
 from vigil.referral import annex_replies
-from vigil.referral.case_history import move_or_note, note_in
 from vigil.referral.tables import referral_documents, referral_replies
-from vigil.referral.watch import recheck_due_in
+from vigil.referral.watched_urls import recheck_due_in
 from vigil.store import Store
-from vigil.workflow import audit
-from vigil.workflow.audit import append_in
 from vigil.workflow.errors import Forbidden, InvalidTransition, NotFound
+from vigil.workflow.moves import move_or_note
 from vigil.workflow.roles import Permission, can
 
 ANNEX_III_REASONS = annex_replies.ANNEX_III_REASONS

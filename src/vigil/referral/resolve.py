@@ -14,7 +14,7 @@ import dns.resolver
 
 from vigil.config import Config
 from vigil.errors import UsageError
-from vigil.evidence.dns_lookup import is_ip, lookup, make_resolver
+from vigil.net.dns import is_ip, lookup, make_resolver
 from vigil.referral.cache import cached
 from vigil.referral.rdap import RdapClient, RdapError
 from vigil.referral.registry import load_cdns, load_platforms, platform_for, provider_for_asn
@@ -91,7 +91,9 @@ def _expand_v6(ip: str) -> list[str]:
     return ipaddress.IPv6Address(ip).exploded.split(":")
 
 
-class Resolver:
+class ProviderResolver:
+    """Who hosts a URL: the platform registry, DNS, RDAP and ASN answers, cached in the store."""
+
     def __init__(self, store: Store, config: Config) -> None:
         self.store = store
         self.config = config
@@ -105,7 +107,7 @@ class Resolver:
     def close(self) -> None:
         self.rdap.close()
 
-    def __enter__(self) -> Resolver:
+    def __enter__(self) -> ProviderResolver:
         return self
 
     def __exit__(self, *exc: object) -> None:

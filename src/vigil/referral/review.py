@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from vigil.audit import log as audit
 from vigil.core.model import CaseState as S
 from vigil.errors import UsageError
 from vigil.evidence.tables import evidence_captures, evidence_parts
@@ -29,7 +30,6 @@ from vigil.privacy.urls import normalise_url
 from vigil.referral.tables import referral_documents
 from vigil.store import Store
 from vigil.store.schema import case_events
-from vigil.workflow import audit
 from vigil.workflow.errors import Forbidden, InvalidTransition, WorkflowError
 from vigil.workflow.states import TRANSITIONS, Decision
 from vigil.workflow.transition import Check, TransitionRequest, preflight, registered_checks

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from vigil.core.media import MediaSink
 from vigil.core.model import Item, Quarantined
+from vigil.store.media import MediaSink
 
 Record = Item | Quarantined
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from vigil.core.mediacheck import sniff_mime
 from vigil.core.model import Item, Origin, Quarantined, make_item_id
+from vigil.hashing.mediatype import sniff_mime
 from vigil.sources.base import Record, Source, SourceContext
 
 

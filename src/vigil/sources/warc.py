@@ -1,6 +1,6 @@
 """WARC and WARC.gz: each ``response`` record with an HTML page becomes an Item (main text by trafilatura,
 out-links and image URLs kept). Image and video responses (by declared type and magic bytes, checked by
-``vigil.core.mediacheck``, at most ``max_media_bytes``) are stored as media and attached to the pages of
+``vigil.hashing.mediatype``, at most ``max_media_bytes``) are stored as media and attached to the pages of
 the same WARC that reference them (``vigil.sources.warcmedia``), or become items of their own.
 
 Decompression is bounded: a .warc.gz is inflated by this module, counting bytes, and reading stops at
@@ -22,11 +22,11 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import BufferedReader, ChunkedDataReader
 from warcio.exceptions import ArchiveLoadFailed
 
-from vigil.core.mediacheck import UNTYPED, check_media, is_media_type, sniff_mime
 from vigil.core.model import Item, Media, Origin, Quarantined, make_item_id
 from vigil.errors import RecordError
+from vigil.hashing.mediatype import UNTYPED, check_media, is_media_type, sniff_mime
+from vigil.net.download import file_name
 from vigil.sources.base import Record, Source, SourceContext
-from vigil.sources.fetch import file_name
 from vigil.sources.html import links_and_images, main_text
 from vigil.sources.records import parse_date
 from vigil.sources.warcmedia import PageMediaLinker

@@ -59,6 +59,8 @@ items = Table(
     Column("links", JsonType),
     Column("meta", JsonType),
     Column("ingested_at", UTCDateTime, nullable=False),
+    #: When the item's signals and cases were stored (NULL: stored, not yet scored).
+    Column("detected_at", UTCDateTime),
     Index("ix_items_published", "published"),
     Index("ix_items_account_key", "account_key"),
     Index("ix_items_ingested_at", "ingested_at"),

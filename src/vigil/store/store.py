@@ -61,12 +61,20 @@ class Store:
         self._known_accounts: set[str] = set()
 
     @classmethod
-    def open(cls, config: Config | None = None, url: str | None = None, migrate_schema: bool = True) -> Store:
+    def open(
+        cls,
+        config: Config | None = None,
+        url: str | None = None,
+        migrate_schema: bool = True,
+        identities: IdentityGuard | None = None,
+    ) -> Store:
+        """The store at ``url`` (default: the configuration's), migrated. ``identities`` is the guard that
+        pseudonymises what is stored; ``vigil.boot.open_store`` gives the one the configuration asks for."""
         config = config or Config.load()
         engine = make_engine(url or config.resolved_database_url)
         if migrate_schema:
             migrate.upgrade(engine)
-        return cls(engine, _default_identities(config))
+        return cls(engine, identities)
 
     @property
     def dialect(self) -> str:
@@ -185,33 +193,56 @@ class Store:
     # ---- signals and cases -------------------------------------------------------------------------
 
     def add_signals(self, found: Iterable[Signal]) -> int:
-        now = utcnow()
-        rows = [
-            {
-                "item_id": s.item_id,
-                "detector": s.detector,
-                "score": float(s.score),
-                "threshold": float(s.threshold),
-                "reasons": [asdict(r) for r in s.reasons],
-                "version": s.version,
-                "meta": s.meta,
-                "created_at": now,
-            }
-            for s in found
-        ]
-        if not rows:
-            return 0
-        with self.write() as conn:
-            stmt = self._insert(signals)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["item_id", "detector"],
-                set_={
-                    k: stmt.excluded[k]
-                    for k in ("score", "threshold", "reasons", "version", "meta", "created_at")
-                },
-            )
-            conn.execute(stmt, rows)
+        """Store signals (one per item and detector: a later one replaces the earlier)."""
+        rows = _signal_rows(found)
+        if rows:
+            with self.write() as conn:
+                self._upsert_signals(conn, rows)
         return len(rows)
+
+    def _upsert_signals(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        stmt = self._insert(signals)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["item_id", "detector"],
+            set_={
+                k: stmt.excluded[k]
+                for k in ("score", "threshold", "reasons", "version", "meta", "created_at")
+            },
+        )
+        conn.execute(stmt, rows)
+
+    def undetected(self, item_ids: Sequence[str]) -> set[str]:
+        """Of ``item_ids``, those stored whose detection has not been stored yet."""
+        ids = sorted(set(item_ids))
+        found: set[str] = set()
+        with self.read() as conn:
+            for start in range(0, len(ids), 1000):
+                chunk = ids[start : start + 1000]
+                query = select(items.c.id).where(items.c.id.in_(chunk), items.c.detected_at.is_(None))
+                found.update(conn.execute(query).scalars())
+        return found
+
+    def record_detections(
+        self,
+        item_ids: Sequence[str],
+        found: Sequence[Signal],
+        new_cases: Sequence[Case],
+        actor: str = "system",
+    ) -> list[int]:
+        """In one transaction: the signals of ``item_ids``, their cases (one per item; an item that has a
+        case keeps it) and the mark that they are detected. Returns the new case ids. Doing it twice (a
+        redelivered message, a rescan after a crash) changes nothing."""
+        rows = _signal_rows(found)
+        with self.write() as conn:
+            if rows:
+                self._upsert_signals(conn, rows)
+            opened = self._open_cases_in(conn, new_cases, actor)
+            ids = sorted(set(item_ids))
+            now = utcnow()
+            for start in range(0, len(ids), 1000):
+                chunk = ids[start : start + 1000]
+                conn.execute(items.update().where(items.c.id.in_(chunk)).values(detected_at=now))
+        return opened
 
     def signals_for(self, item_id: str) -> list[Signal]:
         with self.read() as conn:
@@ -232,36 +263,39 @@ class Store:
         """Open one case per item (an item that has a case already keeps it); return the new case ids."""
         if not new_cases:
             return []
+        with self.write() as conn:
+            return self._open_cases_in(conn, new_cases, actor)
+
+    def _open_cases_in(self, conn: Connection, new_cases: Sequence[Case], actor: str) -> list[int]:
         now = utcnow()
         opened: list[int] = []
-        with self.write() as conn:
-            for case in new_cases:
-                row = {
-                    "item_id": case.item_id,
-                    "state": str(case.state),
-                    "severity": str(case.severity),
-                    "score": case.score,
-                    "title": case.title,
-                    "opened_at": case.opened_at,
-                    "updated_at": case.updated_at,
-                    "meta": case.meta,
-                }
-                stmt = self._insert(cases).values(row).on_conflict_do_nothing().returning(cases.c.id)
-                case_id = conn.execute(stmt).scalar()
-                if case_id is None:
-                    continue
-                opened.append(case_id)
-                conn.execute(
-                    case_events.insert().values(
-                        case_id=case_id,
-                        from_state=None,
-                        to_state=str(case.state),
-                        actor=actor,
-                        reason="opened by detection",
-                        at=now,
-                        meta={},
-                    )
+        for case in new_cases:
+            row = {
+                "item_id": case.item_id,
+                "state": str(case.state),
+                "severity": str(case.severity),
+                "score": case.score,
+                "title": case.title,
+                "opened_at": case.opened_at,
+                "updated_at": case.updated_at,
+                "meta": case.meta,
+            }
+            stmt = self._insert(cases).values(row).on_conflict_do_nothing().returning(cases.c.id)
+            case_id = conn.execute(stmt).scalar()
+            if case_id is None:
+                continue
+            opened.append(case_id)
+            conn.execute(
+                case_events.insert().values(
+                    case_id=case_id,
+                    from_state=None,
+                    to_state=str(case.state),
+                    actor=actor,
+                    reason="opened by detection",
+                    at=now,
+                    meta={},
                 )
+            )
         return opened
 
     def get_case(self, case_id: int) -> Case | None:
@@ -307,11 +341,21 @@ class Store:
             )
 
 
-def _default_identities(config: Config) -> IdentityGuard | None:
-    """Pseudonymised identities by default (``[privacy] pseudonymise = false`` switches it off)."""
-    from vigil.privacy.identities import guard_from_config  # the privacy package builds on the store
-
-    return guard_from_config(config)
+def _signal_rows(found: Iterable[Signal]) -> list[dict[str, Any]]:
+    now = utcnow()
+    return [
+        {
+            "item_id": s.item_id,
+            "detector": s.detector,
+            "score": float(s.score),
+            "threshold": float(s.threshold),
+            "reasons": [asdict(r) for r in s.reasons],
+            "version": s.version,
+            "meta": s.meta,
+            "created_at": now,
+        }
+        for s in found
+    ]
 
 
 def _item_row(item: Item, now: Any) -> dict[str, Any]:

@@ -84,3 +84,10 @@ class TextBank:
             if jac >= JACCARD and (best is None or jac > best[1]):
                 best = (key, jac)
         return best
+
+
+def default_bank(home: Path) -> TextBank | None:
+    """The bank at ``$VIGIL_HOME/textbank.jsonl``, if there is one: the second stage that ``vigil
+    classify`` and the ``text`` detector of ``vigil scan`` both apply."""
+    path = home / "textbank.jsonl"
+    return TextBank.load(path) if path.is_file() else None

@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from vigil.audit.log import append_in
 from vigil.core.model import utcnow
 from vigil.errors import UsageError
 from vigil.store import Store
 from vigil.store.clock import db_now
 from vigil.watch.tables import watch_sources
-from vigil.workflow.audit import append_in
 
 KINDS = ("site", "feed", "folder", "mailbox")
 #: The default schedule: a new post in a feed polled this often is seen within this many seconds.

@@ -16,14 +16,14 @@ from typing import Any
 from vigil.config import Config
 from vigil.core.detector import Detector
 from vigil.core.model import Item, utcnow
-from vigil.core.pipeline import BatchProcessor, BatchResult, Pipeline
-from vigil.core.scan import Scanner, ScanSummary
 from vigil.crawl.crawler import Crawler, CrawlSettings
-from vigil.crawl.fetch import FetchSettings
-from vigil.crawl.netguard import Resolver
 from vigil.errors import SourceError, UsageError, VigilError
+from vigil.ingest.pipeline import BatchProcessor, BatchResult, Pipeline
+from vigil.ingest.scan import Scanner, ScanSummary
 from vigil.mirrors.check import check_crawl
-from vigil.sources.fetch import download, is_url
+from vigil.net.client import FetchSettings
+from vigil.net.download import download, is_url
+from vigil.net.guard import Resolver
 from vigil.store import Store
 from vigil.watch.history import RunRecord, finish
 from vigil.watch.lease import (

@@ -20,10 +20,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from vigil.audit import log as audit
 from vigil.core.model import utcnow
 from vigil.errors import UsageError
 from vigil.store import Store
-from vigil.workflow import audit
 from vigil.workflow.errors import AuthError
 from vigil.workflow.roles import ROLES, is_role
 from vigil.workflow.tables import auth_tokens, users

@@ -8,13 +8,13 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, literal, select, tuple_
 
+from vigil.audit import log as audit
 from vigil.core.model import Case, CaseState, Item, Severity, Signal, utcnow
 from vigil.privacy.mask import mask_identifiers
 from vigil.privacy.views import history_row
 from vigil.store import Store
 from vigil.store.schema import case_events, cases
 from vigil.store.store import _row_case
-from vigil.workflow import audit
 from vigil.workflow.errors import NotFound, WorkflowError
 from vigil.workflow.sla import Deadline, deadlines
 from vigil.workflow.sla_config import SlaSettings

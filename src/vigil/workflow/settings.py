@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from vigil.audit import log as audit
 from vigil.core.model import utcnow
 from vigil.store import Store
-from vigil.workflow import audit
 from vigil.workflow.tables import settings
 
 

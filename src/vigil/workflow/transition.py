@@ -14,21 +14,20 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from importlib.metadata import entry_points
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, FromClause, Select, and_, or_, select, update
 
+from vigil.audit import log as audit
 from vigil.core.model import Case, CaseState, utcnow
+from vigil.core.registry import TRANSITION_CHECKS, named
 from vigil.store import Store
 from vigil.store.schema import case_events, cases
 from vigil.store.store import _row_case
-from vigil.workflow import audit
 from vigil.workflow.errors import Forbidden, InvalidTransition, NotFound, TransitionBlocked, WorkflowError
 from vigil.workflow.states import FOUR_EYES, REQUIRED_DETAILS, TRANSITIONS
 
 MAX_REASON = 4000
-CHECKS_GROUP = "vigil.transition_checks"
 
 
 @dataclass(slots=True, frozen=True)
@@ -51,7 +50,7 @@ Check = Callable[[Store, TransitionRequest], "str | None"]
 @cache
 def registered_checks() -> tuple[Check, ...]:
     """Pre-transition checks that installed packages register under ``vigil.transition_checks``."""
-    return tuple(ep.load() for ep in sorted(entry_points(group=CHECKS_GROUP), key=lambda e: e.name))
+    return tuple(named(TRANSITION_CHECKS))
 
 
 def _state(value: str | CaseState) -> CaseState:

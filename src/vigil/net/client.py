@@ -1,0 +1,222 @@
+"""One polite, guarded HTTP fetch: redirects followed hop by hop (each hop checked by the SSRF guard and,
+when the caller gives a gate, by robots.txt; each recorded), time-outs, a size limit and a content-type
+check. Failures come back as a reason, never as an exception. ``fetch_sync`` is the same for synchronous
+callers (``vigil scan URL``, watched feeds)."""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import contextlib
+import hashlib
+import ssl
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import IO, Any
+from urllib.parse import urljoin
+
+import httpx
+
+from vigil.config import Config
+from vigil.net.guard import BlockedAddress, GuardedTransport, Resolver
+from vigil.net.limits import HostLimiter
+
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+#: Asked before each hop of a fetch: may this URL be requested (robots.txt)?
+Gate = Callable[[str], Awaitable[bool]]
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def is_html(content_type: str) -> bool:
+    return content_type in HTML_TYPES
+
+
+def any_type(content_type: str) -> bool:
+    return True
+
+
+@dataclass(slots=True)
+class Fetched:
+    url: str
+    final_url: str = ""
+    status: int = 0
+    content_type: str = ""
+    charset: str = "utf-8"
+    body: bytes = b""
+    redirects: list[dict[str, Any]] = field(default_factory=list)
+    validators: dict[str, str] = field(default_factory=dict)
+    address: str | None = None
+    tls: dict[str, Any] | None = None
+    error: str | None = None
+    blocked: bool = False
+    #: A hop was not fetched because robots.txt excludes it (the gate said no).
+    excluded: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and 200 <= self.status < 300
+
+
+@dataclass(slots=True)
+class FetchSettings:
+    max_bytes: int = 10 * 1024**2
+    max_redirects: int = 10
+    timeout: float = 20.0
+    concurrency: int = 2
+    delay: float = 1.0
+
+
+class Fetcher:
+    """An async HTTP client behind the SSRF guard and a per-host limiter. Use as ``async with``."""
+
+    def __init__(
+        self, config: Config, settings: FetchSettings | None = None, resolver: Resolver | None = None
+    ) -> None:
+        self.config = config
+        self.settings = settings or FetchSettings(timeout=config.http_timeout)
+        self.limiter = HostLimiter(self.settings.concurrency, self.settings.delay)
+        verify: ssl.SSLContext | bool = True
+        if config.ca_bundle:
+            verify = ssl.create_default_context(cafile=config.ca_bundle)
+        self.client = httpx.AsyncClient(
+            transport=GuardedTransport(config, resolver, httpx.AsyncHTTPTransport(retries=0, verify=verify)),
+            timeout=self.settings.timeout,
+            follow_redirects=False,
+            headers={"User-Agent": config.user_agent},
+        )
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.client.aclose()
+
+    async def get(
+        self,
+        url: str,
+        accept: Callable[[str], bool] = any_type,
+        max_bytes: int | None = None,
+        headers: dict[str, str] | None = None,
+        gate: Gate | None = None,
+        into: IO[bytes] | None = None,
+    ) -> Fetched:
+        """GET ``url``; ``headers`` (e.g. If-None-Match) go with the first hop only. ``gate`` is asked
+        before every hop, the first included (robots.txt); a hop it refuses is not requested. With
+        ``into`` the body is streamed there instead of kept in ``Fetched.body``."""
+        limit = max_bytes or self.settings.max_bytes
+        result = Fetched(url)
+        current = url
+        for _hop in range(self.settings.max_redirects + 1):
+            try:
+                if gate is not None and not await gate(current):
+                    result.final_url = current
+                    result.error, result.excluded = f"excluded by robots.txt: {current}", True
+                    return result
+                host = httpx.URL(current).host
+                async with (
+                    self.limiter.slot(host),
+                    self.client.stream(
+                        "GET", current, headers=headers if not result.redirects else None
+                    ) as response,
+                ):
+                    result.final_url = current
+                    result.status = response.status_code
+                    result.address = response.extensions.get("vigil_address")
+                    location = response.headers.get("location", "")
+                    if response.status_code in REDIRECTS and location:
+                        target = urljoin(current, location)
+                        result.redirects.append(
+                            {"url": current, "status": response.status_code, "location": target}
+                        )
+                        current = target
+                        continue
+                    result.tls = tls_details(response)
+                    result.validators = {
+                        k: response.headers[k] for k in ("etag", "last-modified") if k in response.headers
+                    }
+                    if response.status_code == 304:
+                        return result
+                    result.content_type, result.charset = content_type(response.headers.get("content-type"))
+                    if response.status_code >= 400:
+                        result.error = f"HTTP {response.status_code}"
+                        return result
+                    if not accept(result.content_type):
+                        result.error = f"content type {result.content_type or 'missing'} not wanted"
+                        return result
+                    declared = response.headers.get("content-length")
+                    if declared and declared.isdigit() and int(declared) > limit:
+                        result.error = f"larger than {limit} bytes (Content-Length {declared})"
+                        return result
+                    chunks: list[bytes] = []
+                    size = 0
+                    async for chunk in response.aiter_bytes(1 << 16):
+                        size += len(chunk)
+                        if size > limit:
+                            result.error = f"larger than {limit} bytes"
+                            return result
+                        if into is None:
+                            chunks.append(chunk)
+                        else:
+                            into.write(chunk)
+                    result.body = b"".join(chunks)
+                    return result
+            except BlockedAddress as exc:
+                result.error, result.blocked = f"refused: {exc}", True
+                return result
+            except httpx.TimeoutException:
+                result.error = f"time-out after {self.settings.timeout}s"
+                return result
+            except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+                result.error = f"fetch failed: {exc.__class__.__name__}: {exc}"
+                return result
+        result.error = f"more than {self.settings.max_redirects} redirects"
+        return result
+
+
+def fetch_sync(
+    config: Config,
+    url: str,
+    settings: FetchSettings | None = None,
+    resolver: Resolver | None = None,
+    **kwargs: Any,
+) -> Fetched:
+    """One guarded GET (``Fetcher.get``'s keywords) from synchronous code, on an event loop of its own."""
+
+    async def fetch() -> Fetched:
+        async with Fetcher(config, settings, resolver) as fetcher:
+            return await fetcher.get(url, **kwargs)
+
+    return asyncio.run(fetch())
+
+
+def content_type(header: str | None) -> tuple[str, str]:
+    """The media type and a known charset (UTF-8 when none or unknown) of a Content-Type header."""
+    mime, _, params = (header or "").partition(";")
+    charset = "utf-8"
+    for param in params.split(";"):
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            with contextlib.suppress(LookupError):
+                charset = codecs.lookup(value.strip().strip('"')).name
+    return mime.strip().lower(), charset
+
+
+def tls_details(response: httpx.Response) -> dict[str, Any] | None:
+    """The server certificate's SHA-256, subject, issuer and names, when the response came over TLS."""
+    stream = response.extensions.get("network_stream")
+    ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
+    if ssl_object is None:
+        return None
+    der = ssl_object.getpeercert(binary_form=True)
+    info = ssl_object.getpeercert() or {}
+    return {
+        "sha256": hashlib.sha256(der).hexdigest() if der else None,
+        "subject": _name(info.get("subject", ())),
+        "issuer": _name(info.get("issuer", ())),
+        "san": sorted(v for k, v in info.get("subjectAltName", ()) if k == "DNS"),
+        "not_after": info.get("notAfter"),
+    }
+
+
+def _name(rdns: Any) -> str:
+    return ", ".join(f"{k}={v}" for rdn in rdns for k, v in rdn)

@@ -1,1 +1,0 @@
-"""Runtime: where detection runs. In-process by default; NATS JetStream workers; Ray for batch."""

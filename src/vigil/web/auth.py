@@ -1,0 +1,136 @@
+"""Who is calling: a bearer token (API) or a session cookie (UI, with a CSRF token on every change).
+
+``require(permission)`` is the dependency routes use; it answers 401 without valid credentials and 403
+when the caller's role lacks the permission, both as JSON with a reason.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from vigil.web.context import AppContext, get_ctx
+from vigil.web.errors import ApiError
+from vigil.workflow import accounts
+from vigil.workflow.accounts import User
+from vigil.workflow.errors import AuthError
+from vigil.workflow.roles import Permission, can
+
+SESSION_COOKIE = "vigil_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(slots=True, frozen=True)
+class Principal:
+    user: User
+    via: str  # "bearer" | "session"
+    csrf: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.user.username
+
+    @property
+    def role(self) -> str:
+        return self.user.role
+
+
+def _unauthorized(reason: str) -> ApiError:
+    return ApiError(401, reason, {"WWW-Authenticate": "Bearer"})
+
+
+async def optional_principal(request: Request, ctx: AppContext = Depends(get_ctx)) -> Principal | None:
+    # async on purpose: one primary-key lookup is cheaper on the event loop than a thread hop, which
+    # under load costs more than the query itself (bench/api.py).
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise _unauthorized("the Authorization header must be 'Bearer <token>'")
+        found = accounts.resolve_token(ctx.store, value.strip(), "api")
+        if found is None:
+            raise _unauthorized("the bearer token is unknown or expired")
+        return Principal(found[0], "bearer")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        session = accounts.resolve_token(ctx.store, cookie, "session")
+        if session is not None:
+            return Principal(session[0], "session", session[1])
+    return None
+
+
+def csrf_ok(principal: Principal, supplied: str | None) -> bool:
+    return bool(supplied) and hmac.compare_digest(principal.csrf, supplied or "")
+
+
+async def principal(request: Request, found: Principal | None = Depends(optional_principal)) -> Principal:
+    if found is None:
+        raise _unauthorized("log in first: send 'Authorization: Bearer <token>' (POST /api/v1/auth/token)")
+    needs_csrf = found.via == "session" and request.method not in SAFE_METHODS
+    if needs_csrf and not csrf_ok(found, request.headers.get(CSRF_HEADER)):
+        raise ApiError(403, "missing or wrong CSRF token (send the X-CSRF-Token header)")
+    return found
+
+
+def require(permission: Permission) -> Callable[..., Awaitable[Principal]]:
+    async def dependency(who: Principal = Depends(principal)) -> Principal:
+        if not can(who.role, permission):
+            raise ApiError(403, f"role {who.role!r} lacks the permission {permission.value!r}")
+        return who
+
+    return dependency
+
+
+class TokenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+    role: str
+
+
+class Me(BaseModel):
+    username: str
+    role: str
+    via: str
+
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+@router.post("/token", response_model=TokenResponse, responses={401: {"description": "bad credentials"}})
+def create_token(body: TokenRequest, ctx: AppContext = Depends(get_ctx)) -> TokenResponse:
+    """Exchange a user name and password for a bearer token."""
+    try:
+        user = accounts.authenticate(ctx.store, body.username, body.password, via="api")
+    except AuthError as exc:
+        raise _unauthorized(str(exc)) from None
+    token = accounts.issue_token(ctx.store, user, "api")
+    return TokenResponse(access_token=token.value, expires_at=token.expires_at, role=user.role)
+
+
+@router.get("/me", response_model=Me)
+def me(who: Principal = Depends(principal)) -> Me:
+    return Me(username=who.name, role=who.role, via=who.via)
+
+
+@router.delete("/token", status_code=204, response_class=Response)
+def revoke(
+    request: Request, who: Principal = Depends(principal), ctx: AppContext = Depends(get_ctx)
+) -> Response:
+    """Revoke the bearer token used for this request."""
+    header = request.headers.get("authorization", "")
+    if who.via == "bearer":
+        accounts.revoke_token(ctx.store, header.partition(" ")[2].strip())
+    return Response(status_code=204)

@@ -1,0 +1,1 @@
+"""The analyst UI: server-rendered pages, one router module per feature."""
