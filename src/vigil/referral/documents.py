@@ -34,7 +34,7 @@ KINDS = ("removal_order", "voluntary_referral", "dsa_notice")
 __all__ = ["DocumentInvalid", "create_document", "removal_order_schema", "validate_removal_order"]
 
 
-def _case_urls(store: Store, case_id: int) -> list[str]:
+def case_urls(store: Store, case_id: int) -> list[str]:
     case = store.get_case(case_id)
     if case is None:
         raise UsageError(f"case {case_id} does not exist")
@@ -124,7 +124,7 @@ def create_document(
     if kind not in KINDS:
         raise UsageError(f"unknown document kind {kind!r} (one of {', '.join(KINDS)})")
     now = now or utcnow()
-    targets = urls or _case_urls(store, case_id)
+    targets = urls or case_urls(store, case_id)
     if not targets:
         raise UsageError(f"case {case_id} has no URL; pass the URL(s) explicitly")
 
