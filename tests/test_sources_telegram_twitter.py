@@ -69,7 +69,7 @@ def test_telegram_single_chat(tmp_path: Path) -> None:
     assert two.reply_to == "1000000001:1" and two.media[0].kind == "image"
     assert two.media[0].name == "photos/photo_1@01-11-2026_10-00-00.jpg"
     assert (tmp_path / "media").exists() and two.published is not None and two.published.day == 1
-    assert two.account is not None and two.account.native_id == "channel1000000001"
+    assert two.account is None  # "from_id": "channel1000000001" in that channel: the channel posts
     assert (
         two.channel is not None and two.channel.is_channel and two.channel.display_name == "Example Channel"
     )
@@ -103,7 +103,10 @@ def test_telegram_full_account_export_and_claimed_media(tmp_path: Path) -> None:
     (folder / "stray.jsonl").write_text('{"text": "not part of the export"}\n', "utf-8")
     items, bad = _split(list(TelegramSource().read(folder, _ctx(tmp_path))))
     assert bad == [] and sorted(i.native_id or "" for i in items) == ["11:1", "11:2", "22:1"]
-    assert next(i for i in items if i.native_id == "22:1").channel.is_channel is False  # type: ignore[union-attr]
+    group = next(i for i in items if i.native_id == "22:1")
+    assert group.channel is not None and group.channel.is_channel and group.channel.native_id == "22"
+    assert group.account is not None and group.account.native_id == "user100000001"
+    assert group.meta["chat_type"] == "private_group"
     tasks = [
         (t.path.relative_to(root).as_posix(), t.source.name if t.source else None) for t in discover(root)
     ]
@@ -124,7 +127,8 @@ def test_telegram_truncated_keeps_what_came_before(tmp_path: Path) -> None:
     path.write_bytes(data[: data.index(b'"id": 5')])
     items, bad = _split(list(TelegramSource().read(folder, _ctx(tmp_path))))
     assert len(items) == 4 and len(bad) == 2
-    assert "truncated or invalid JSON" in bad[-1].reason and bad[-1].location.startswith("byte ")
+    assert bad[-1].reason.startswith("truncated Telegram export: 5 complete messages before the break")
+    assert bad[-1].location.startswith("byte ")
 
 
 def test_telegram_oversized_message(tmp_path: Path) -> None:

@@ -76,7 +76,9 @@ def test_rss_items_html_and_missing_fields(tmp_path: Path) -> None:
     assert (
         second.native_id is None and second.text == "Second notice\n\nplain text only" and second.html is None
     )
-    assert [(q.location, q.reason) for q in bad] == [("entry 3", "entry has neither a title, nor content, nor media")]
+    assert [(q.location, q.reason) for q in bad] == [
+        ("entry 3", "entry has neither a title, nor content, nor media")
+    ]
 
 
 def test_atom_entries(tmp_path: Path) -> None:
@@ -130,7 +132,9 @@ def test_truncated_feed_keeps_earlier_entries(tmp_path: Path) -> None:
     items, bad = _split(list(FeedSource().read(path, _ctx(tmp_path))))
     # The entry cut in half is recovered by the lenient parser (as feedparser's loose parser does) and
     # flagged; the break itself is quarantined with where it is.
-    assert [i.text for i in items] == ["n0", "n1", "n2", "n3"] and bad[0].reason.startswith("malformed XML after 3")
+    assert [i.text for i in items] == ["n0", "n1", "n2", "n3"] and bad[0].reason.startswith(
+        "malformed XML after 3"
+    )
     assert "xml_recovered" in items[3].meta and "xml_recovered" not in items[2].meta
     assert bad[0].reason.endswith("1 more entries recovered by the lenient parser")
 

@@ -5,6 +5,7 @@ uniform borders trimmed (unletterboxing) so that a letterboxed copy hashes like 
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 from pathlib import Path
 
@@ -30,14 +31,29 @@ def open_image(source: Path | bytes) -> Image.Image:
                 raise RecordError(f"image too large: {img.width}x{img.height}")
             img.load()
             return ImageOps.exif_transpose(img) or img
+    except RecordError:
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise RecordError(f"image too large (decompression bomb?): {exc}") from exc
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise RecordError(f"not a readable image: {exc}") from exc
+    except (SyntaxError, EOFError, IndexError, KeyError, TypeError, ZeroDivisionError, struct.error) as exc:
+        # What Pillow's decoders raise on broken files besides OSError: an APNG with frame-sequence
+        # errors is a SyntaxError, a short BMP palette an IndexError, ...
+        raise RecordError(f"not a readable image: {type(exc).__name__}: {exc}") from exc
+    except MemoryError as exc:
+        raise RecordError("image too large to decode in memory") from exc
 
 
 def to_rgb(img: Image.Image) -> npt.NDArray[np.uint8]:
-    """Any PIL mode -> (h, w, 3) uint8."""
+    """Any PIL mode -> (h, w, 3) uint8; RecordError when the pixels cannot be converted."""
+    try:
+        return _to_rgb(img)
+    except (OSError, ValueError, SyntaxError, EOFError, IndexError, KeyError, TypeError) as exc:
+        raise RecordError(f"not a readable image: {type(exc).__name__}: {exc}") from exc
+
+
+def _to_rgb(img: Image.Image) -> npt.NDArray[np.uint8]:
     if img.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
         arr = np.asarray(img, dtype=np.float64)
         lo, hi = float(arr.min()), float(arr.max())
