@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from vigil.core.model import Item, Quarantined
 from vigil.sources import samples
 from vigil.sources.base import SourceContext
-from vigil.sources.discover import choose, sources
+from vigil.sources.discover import choose, discover, sources
 from vigil.sources.feed import FeedSource
 from vigil.sources.mail import EmlSource, MboxSource
 from vigil.sources.mediafile import MediaFileSource
@@ -375,3 +375,23 @@ def test_html_helpers_never_raise(tmp_path: Path, html: str) -> None:
     assert isinstance(html_to_text(html), str)
     links, images = links_and_images(html, "https://example.org/")
     assert all(u.startswith(("http://", "https://")) for u in links + images)
+
+
+def test_format_forces_every_file_of_a_folder(tmp_path: Path) -> None:
+    """``--format`` on a folder reads each file in that format, as the docs say, sniffed or not."""
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Subject: first placeholder\n\nbody one\n", "utf-8")
+    (folder / "b.data").write_text("Subject: second placeholder\n\nbody two\n", "utf-8")
+    (folder / ".hidden").write_text("Subject: hidden\n\n", "utf-8")
+    assert [t.source for t in discover(folder)] == [None, None]  # nothing to sniff: only one header
+    tasks = list(discover(folder, "eml"))
+    assert [(t.path.name, getattr(t.source, "name", None)) for t in tasks] == [
+        ("a.txt", "eml"),
+        ("b.data", "eml"),
+    ]
+    read = [r for t in tasks for r in t.source.read(t.path, _ctx(tmp_path))]  # type: ignore[union-attr]
+    assert [r.meta["subject"] for r in read if isinstance(r, Item)] == [
+        "first placeholder",
+        "second placeholder",
+    ]

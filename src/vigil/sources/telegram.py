@@ -53,7 +53,7 @@ _CHAT_TYPES = _VENUE_TYPES | {"personal_chat", "bot_chat", "saved_messages", "re
 _PEER = re.compile(r"^(user|channel|chat)(-?\d+)$")
 #: What the head of an export's JSON looks like when the file is not named ``result.json``.
 _EXPORT_HEAD = re.compile(
-    rb'"type"\s*:\s*"(?:' + "|".join(sorted(_CHAT_TYPES)).encode() + rb')"[\s\S]{0,400}"messages"\s*:\s*\['
+    rb'"type"\s*:\s*"(?:' + "|".join(sorted(_CHAT_TYPES)).encode() + rb')"\s*,\s*"id"\s*:\s*-?\d'
     rb'|"personal_information"\s*:|"chats"\s*:\s*\{\s*"about"'
 )
 _MEDIA_FIELDS = ("photo", "file", "thumbnail")
@@ -99,9 +99,13 @@ class TelegramSource(Source):
             return 0.0
         with result.open("rb") as fh:
             start = fh.read(4096)
-        if any(k in start for k in (b'"messages"', b'"chats"', b'"personal_information"')):
+        if any(
+            k in start for k in (b'"messages"', b'"chats"', b'"personal_information"')
+        ) or _EXPORT_HEAD.search(start):
             return 0.9
-        return 0.5 if start.lstrip().startswith(b'{\n "about"') or b'"about":' in start[:200] else 0.0
+        # The exporter's own layout, however early the file was cut: '{' then "about" or "name".
+        layout = start.lstrip().startswith((b'{\n "about"', b'{\n "name"')) or b'"about":' in start[:200]
+        return 0.5 if layout else 0.0
 
     def claimed_files(self, path: Path) -> set[Path]:
         """``result.json``, the HTML view of an export, and everything in its sub-folders (its media)."""
