@@ -57,7 +57,9 @@ _EXPORT_HEAD = re.compile(
     rb'|"personal_information"\s*:|"chats"\s*:\s*\{\s*"about"'
 )
 _MEDIA_FIELDS = ("photo", "file", "thumbnail")
-_NOT_INCLUDED = "(File not included"
+#: What the exporter writes instead of a path when a file was not saved (skipped by type or size, or
+#: unavailable); the photo variants say "Photo" for "File".
+_SKIPPED = ("(File not included", "(File exceeds maximum size", "(File unavailable", "(Photo ")
 
 
 def flatten_text(value: Any) -> tuple[str, list[str]]:
@@ -218,6 +220,10 @@ class _MessageReader:
 
     def _item(self, msg: dict[str, Any], chat_id: str, native: str, where: str) -> Item:
         text, links = flatten_text(msg.get("text", ""))
+        poll = msg.get("poll")
+        if not text and isinstance(poll, dict):  # a poll's words are in the poll, not in "text"
+            answers = [a.get("text") for a in poll.get("answers") or [] if isinstance(a, dict)]
+            text = "\n".join(t for t in [poll.get("question"), *answers] if isinstance(t, str) and t)
         chat_type = str(self.chat.get("type", ""))
         channel = _chat_account(chat_id, chat_type, _str(self.chat.get("name")))
         account = _sender(msg, channel)
@@ -271,8 +277,8 @@ class _MessageReader:
             rel = msg.get(field)
             if not isinstance(rel, str) or not rel:
                 continue
-            if rel.startswith(_NOT_INCLUDED):
-                notes.append(f"{field}: not included in the export")
+            if rel.startswith(_SKIPPED):
+                notes.append(f"{field}: not included in the export ({rel.strip('()').split('.')[0]})")
                 continue
             target = (self.folder / rel).resolve()
             if os.path.isabs(rel) or not target.is_relative_to(self.folder.resolve()):
