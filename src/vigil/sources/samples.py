@@ -57,7 +57,7 @@ def telegram_chat(
     for msg in messages:
         if "from_id" not in msg and msg.get("type") == "message":
             sender = (name, f"channel{chat_id}") if own else ("Example Member", "user100000001")
-            head = {k: msg[k] for k in ("id", "type", "date", "date_unixtime") if k in msg}
+            head: dict[str, Any] = {k: msg[k] for k in ("id", "type", "date", "date_unixtime") if k in msg}
             msg = {**head, "from": sender[0], "from_id": sender[1], **msg}
         filled.append(msg)
     return {"name": name, "type": kind, "id": chat_id, "messages": filled}
