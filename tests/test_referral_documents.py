@@ -471,3 +471,53 @@ def test_strings_per_language(config: Config) -> None:
         load_strings("xx", config)
     with pytest.raises(UsageError):
         load_strings("../../etc/passwd", config)
+
+
+def test_concurrent_drafts_get_distinct_references(store: Store, config: Config) -> None:
+    """Two drafts for one case at the same moment (one per hosting provider, say) read the same count and
+    took the same reference: an internal error (a unique violation) instead of a retry. Eight drafts race
+    over two stores (two processes' views of one database)."""
+    import threading
+
+    from vigil.boot import open_store
+
+    cfg = authority(config)
+    case_id = decided_case(store, URL, "refer")
+    url = store.engine.url.render_as_string(hide_password=False)
+    other = open_store(cfg, url=url)
+    drafts = 8
+    start = threading.Barrier(drafts)
+    made: list[dict[str, Any]] = []
+    failed: list[BaseException] = []
+
+    def draft(i: int) -> None:
+        start.wait()
+        try:
+            made.append(
+                create_document(
+                    store if i % 2 else other,
+                    cfg,
+                    case_id,
+                    "voluntary_referral",
+                    {**RECIPIENT, "key": f"host-{i}"},
+                    "ana",
+                    role="analyst",
+                    reasons="Placeholder explanation.",
+                )
+            )
+        except BaseException as exc:  # the test reports every failure, not the first
+            failed.append(exc)
+
+    threads = [threading.Thread(target=draft, args=(i,)) for i in range(drafts)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    other.close()
+    assert failed == []
+    references = [doc["reference"] for doc in made]
+    assert len(set(references)) == drafts
+    with store.read() as conn:
+        stored = conn.execute(select(referral_documents.c.reference, referral_documents.c.body)).all()
+    assert sorted(r for r, _ in stored) == sorted(references)
+    assert all(body["reference"] == reference for reference, body in stored)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Connection, Index, Integer, String, Table, select, text
+from sqlalchemy import Boolean, Column, Connection, Index, Integer, String, Table, select, text
 
 from vigil.core.model import utcnow
 from vigil.store import Store
@@ -38,6 +38,19 @@ audit_log = Table(
     Index("ix_audit_log_target", "target_type", "target_id"),
 )
 
+#: Where a verification found the chain intact (migration audit_0001_checkpoints).
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("entry_id", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("entries", Integer, nullable=False),
+    #: Whether this verification started from the genesis entry (else from an earlier checkpoint).
+    Column("full", Boolean, nullable=False),
+    Column("verified_at", UTCDateTime, nullable=False),
+)
+
 
 @dataclass(slots=True)
 class AuditEntry:
@@ -58,6 +71,12 @@ class VerifyResult:
     entries: int
     first_broken: int | None = None
     reason: str = ""
+    #: The entry an incremental verification started after (None: it recomputed from the first entry).
+    since_entry: int | None = None
+    #: When the chain up to ``since_entry`` was verified.
+    since_at: datetime | None = None
+    #: The last entry verified.
+    last_id: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -150,11 +169,62 @@ def entries(
 
 
 def verify(store: Store, batch: int = 5000) -> VerifyResult:
-    """Recompute the chain from the start; report the first entry whose hash or link does not hold."""
-    prev = GENESIS
-    count = 0
-    last_id = 0
-    expected_id = None
+    """Recompute the chain from the start; report the first entry whose hash or link does not hold. An
+    intact chain is recorded as a checkpoint (what ``verify_since_checkpoint`` starts from)."""
+    result = _verify_from(store, 0, GENESIS, 0, batch)
+    if result.ok:
+        _checkpoint(store, result, full=True)
+    return result
+
+
+def verify_since_checkpoint(store: Store, batch: int = 5000) -> VerifyResult:
+    """Verify only the entries after the last checkpoint, and that the checkpointed entry still holds the
+    hash it had: the cost follows the entries added since, not the length of the log. What lies before the
+    checkpoint was verified when the checkpoint was made; ``verify`` recomputes everything."""
+    with store.read() as conn:
+        mark = (
+            conn.execute(select(audit_checkpoints).order_by(audit_checkpoints.c.id.desc()).limit(1))
+            .mappings()
+            .first()
+        )
+        held = (
+            None
+            if mark is None
+            else conn.execute(select(audit_log.c.hash).where(audit_log.c.id == mark["entry_id"])).scalar()
+        )
+    if mark is None:
+        return verify(store, batch)
+    if held != mark["hash"]:
+        why = "missing" if held is None else "changed since it was verified"
+        return VerifyResult(False, mark["entries"], mark["entry_id"], f"entry {mark['entry_id']} is {why}")
+    result = _verify_from(store, mark["entry_id"], mark["hash"], mark["entries"], batch)
+    result.since_entry, result.since_at = mark["entry_id"], mark["verified_at"]
+    if result.ok and result.entries > mark["entries"]:
+        _checkpoint(store, result, full=False)
+    return result
+
+
+def _checkpoint(store: Store, result: VerifyResult, full: bool) -> None:
+    with store.write() as conn:
+        last = conn.execute(
+            select(audit_log.c.id, audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)
+        ).first()
+        if last is None:
+            return
+        # Only a chain verified up to the entry that is last now is recorded; an append that came in
+        # between is verified next time.
+        if last[0] != result.last_id:
+            return
+        conn.execute(
+            audit_checkpoints.insert().values(
+                entry_id=last[0], hash=last[1], entries=result.entries, full=full, verified_at=utcnow()
+            )
+        )
+
+
+def _verify_from(store: Store, after_id: int, prev: str, count: int, batch: int) -> VerifyResult:
+    last_id = after_id
+    expected_id = after_id + 1 if after_id else None
     while True:
         with store.read() as conn:
             rows = list(
@@ -163,7 +233,9 @@ def verify(store: Store, batch: int = 5000) -> VerifyResult:
                 ).mappings()
             )
         if not rows:
-            return VerifyResult(True, count)
+            done = VerifyResult(True, count)
+            done.last_id = last_id
+            return done
         for r in rows:
             if expected_id is not None and r["id"] != expected_id:
                 return VerifyResult(False, count, expected_id, f"entry {expected_id} is missing")

@@ -17,7 +17,8 @@ import typer
 from vigil.cli.common import RichProgress, err, load_config, open_store, print_json
 from vigil.config import Config
 from vigil.errors import UsageError
-from vigil.graph.pseudonym import AccountKeys, Pseudonymiser
+from vigil.graph.pseudonym import AccountKeys
+from vigil.privacy.pseudonym import Pseudonymiser
 from vigil.store import Store
 
 graph_app = typer.Typer(

@@ -77,11 +77,11 @@ def resolve(url: Annotated[str, typer.Argument()]) -> None:
 def _create(
     kind: str, case: int, urls: list[str] | None, actor: str, role: str | None, lang: str, **kw: Any
 ) -> None:
-    from vigil.referral.documents import _case_urls, create_document
+    from vigil.referral.documents import case_urls, create_document
 
     config = load_config()
     with open_store(config) as store:
-        targets = urls or _case_urls(store, case)
+        targets = urls or case_urls(store, case)
         if not targets:
             raise UsageError(f"case {case} has no URL; pass --url")
         recipient = _recipient(store, config, targets[0])

@@ -24,10 +24,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from vigil.core.model import Account, Item, Media, utcnow
 from vigil.graph.extract import ExtractContext, extract, platform_of
 from vigil.graph.merge import write_facts
-from vigil.graph.pseudonym import AccountKeys, Pseudonymiser
+from vigil.graph.pseudonym import AccountKeys
 from vigil.graph.state import among, bump_version, get_state, lock, set_state
 from vigil.graph.succession import infer_successions
 from vigil.graph.tables import graph_edges, graph_items, graph_nodes
+from vigil.privacy.pseudonym import Pseudonymiser
 from vigil.store import Store
 from vigil.store.schema import accounts, item_media, items, signals
 

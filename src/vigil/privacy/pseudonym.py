@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from pathlib import Path
 
 from vigil.errors import UsageError
 
@@ -62,6 +63,14 @@ class Pseudonymiser:
             raise UsageError(f"unknown identifier kind {kind!r}; known: {', '.join(KIND_TAGS)}")
         body = f"{kind}\x1f{platform}\x1f{normalise(kind, value)}".encode("utf-8", "surrogatepass")
         return f"ps{tag}_{hmac.digest(self._key, body, hashlib.sha256).hex()[:24]}"
+
+    @classmethod
+    def for_home(cls, home: Path) -> Pseudonymiser:
+        """Under the one pseudonym key of ``home`` (``keys/pseudonym.key`` or ``VIGIL_PSEUDONYM_KEY``), the
+        key the identity guard uses: a pseudonym means the same thing wherever vigil computes it."""
+        from vigil.privacy.keys import PSEUDONYM_ENV, load_or_create
+
+        return cls(load_or_create(home / "keys" / "pseudonym.key", PSEUDONYM_ENV)[0])
 
     def account_key(self, clear_key: str) -> str:
         """The stored key of an account: ``platform:<pseudonym of the whole clear key>``."""

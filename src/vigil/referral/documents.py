@@ -8,12 +8,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
+from sqlalchemy.exc import IntegrityError
 
 from vigil.audit.history import note_in
 from vigil.audit.log import append_in
 from vigil.config import Config
-from vigil.core.model import utcnow
+from vigil.core.model import CaseState, utcnow
 from vigil.errors import UsageError
 from vigil.referral.annex_i import (
     DocumentInvalid,
@@ -26,13 +27,14 @@ from vigil.referral.review import clear_to_draft
 from vigil.referral.strings import load_strings
 from vigil.referral.tables import referral_documents
 from vigil.store import Store
+from vigil.store.schema import cases
 from vigil.workflow.moves import move_in
 
 KINDS = ("removal_order", "voluntary_referral", "dsa_notice")
 __all__ = ["DocumentInvalid", "create_document", "removal_order_schema", "validate_removal_order"]
 
 
-def _case_urls(store: Store, case_id: int) -> list[str]:
+def case_urls(store: Store, case_id: int) -> list[str]:
     case = store.get_case(case_id)
     if case is None:
         raise UsageError(f"case {case_id} does not exist")
@@ -40,11 +42,20 @@ def _case_urls(store: Store, case_id: int) -> list[str]:
     return [item.url] if item and item.url else []
 
 
-def _reference(store: Store, config: Config, case_id: int, now: datetime) -> str:
+#: Drafts racing for the same reference: each retry takes the next number.
+REFERENCE_TRIES = 20
+
+
+def _reference(conn: Connection, config: Config, case_id: int, now: datetime, attempt: int = 0) -> str:
     prefix = str(config.extra.get("reference_prefix") or "VIGIL")
-    with store.read() as conn:
-        n = conn.execute(select(func.count()).select_from(referral_documents)).scalar_one()
-    return f"{prefix}-{now:%Y%m%d}-{case_id}-{n + 1}"
+    n = conn.execute(select(func.count()).select_from(referral_documents)).scalar_one()
+    return f"{prefix}-{now:%Y%m%d}-{case_id}-{n + 1 + attempt}"
+
+
+def _is_reference_clash(exc: IntegrityError) -> bool:
+    """Whether the insert failed on the unique reference (another draft took the number first)."""
+    text = str(exc.orig).lower()
+    return "reference" in text and ("unique" in text or "duplicate" in text)
 
 
 def build_voluntary_referral(
@@ -113,46 +124,64 @@ def create_document(
     if kind not in KINDS:
         raise UsageError(f"unknown document kind {kind!r} (one of {', '.join(KINDS)})")
     now = now or utcnow()
-    targets = urls or _case_urls(store, case_id)
+    targets = urls or case_urls(store, case_id)
     if not targets:
         raise UsageError(f"case {case_id} has no URL; pass the URL(s) explicitly")
-    reference = _reference(store, config, case_id, now)
-    if kind == "removal_order":
-        body = build_removal_order(
-            config, reference, targets, recipient, grounds or [], reasons, now, lang, **extra
-        )
-    elif kind == "voluntary_referral":
-        body = build_voluntary_referral(config, reference, targets, recipient, reasons, lang)
-    else:
-        body = build_dsa_notice(config, reference, targets, recipient, reasons, lang)
-    proposes = clear_to_draft(store, case_id, kind, targets, actor, role)
-    row = {
-        "case_id": case_id,
-        "kind": kind,
-        "reference": reference,
-        "provider": str(recipient.get("key") or recipient.get("name") or ""),
-        "urls": targets,
-        "body": body,
-        "lang": lang,
-        "created_at": now,
-        "created_by": actor,
-        "status": "draft",
-    }
-    with store.write() as conn:
-        doc_id = conn.execute(
-            referral_documents.insert().values(**row).returning(referral_documents.c.id)
-        ).scalar_one()
-        append_in(
-            conn, actor, f"referral.{kind}", "document", doc_id, {"case_id": case_id, "reference": reference}
-        )
-        details: dict[str, Any] = {"drafted_document": doc_id, "reference": reference, "kind": kind}
+
+    def body_for(reference: str) -> dict[str, Any]:
         if kind == "removal_order":
-            details["cross_border"] = bool(body["section_d"]["main_establishment_elsewhere"])
-        reason = f"{kind.replace('_', ' ')} drafted for review"
-        if proposes:
-            move_in(conn, case_id, "proposed", actor, role, reason, details)
-        else:
-            note_in(conn, case_id, actor, reason, details, at=now)
+            return build_removal_order(
+                config, reference, targets, recipient, grounds or [], reasons, now, lang, **extra
+            )
+        if kind == "voluntary_referral":
+            return build_voluntary_referral(config, reference, targets, recipient, reasons, lang)
+        return build_dsa_notice(config, reference, targets, recipient, reasons, lang)
+
+    with store.read() as conn:
+        body = body_for(_reference(conn, config, case_id, now))  # a malformed field fails before any check
+    proposes = clear_to_draft(store, case_id, kind, targets, actor, role)
+    for attempt in range(REFERENCE_TRIES):
+        try:
+            with store.write() as conn:
+                reference = _reference(conn, config, case_id, now, attempt)
+                body = body_for(reference)
+                row = {
+                    "case_id": case_id,
+                    "kind": kind,
+                    "reference": reference,
+                    "provider": str(recipient.get("key") or recipient.get("name") or ""),
+                    "urls": targets,
+                    "body": body,
+                    "lang": lang,
+                    "created_at": now,
+                    "created_by": actor,
+                    "status": "draft",
+                }
+                doc_id = conn.execute(
+                    referral_documents.insert().values(**row).returning(referral_documents.c.id)
+                ).scalar_one()
+                append_in(
+                    conn,
+                    actor,
+                    f"referral.{kind}",
+                    "document",
+                    doc_id,
+                    {"case_id": case_id, "reference": reference},
+                )
+                details: dict[str, Any] = {"drafted_document": doc_id, "reference": reference, "kind": kind}
+                if kind == "removal_order":
+                    details["cross_border"] = bool(body["section_d"]["main_establishment_elsewhere"])
+                reason = f"{kind.replace('_', ' ')} drafted for review"
+                # A draft racing this one may have proposed the case since it was checked: then note.
+                state = conn.execute(select(cases.c.state).where(cases.c.id == case_id)).scalar()
+                if proposes and state != CaseState.PROPOSED:
+                    move_in(conn, case_id, "proposed", actor, role, reason, details)
+                else:
+                    note_in(conn, case_id, actor, reason, details, at=now)
+            break
+        except IntegrityError as exc:
+            if not _is_reference_clash(exc) or attempt == REFERENCE_TRIES - 1:
+                raise
     return {"id": doc_id, **row}
 
 

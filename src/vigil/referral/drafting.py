@@ -13,7 +13,7 @@ from vigil.config import Config
 from vigil.core.model import CaseState
 from vigil.errors import ConfigError, UsageError
 from vigil.referral.annex_i import GROUNDS, MAX_WITHHOLD_WEEKS
-from vigil.referral.documents import KINDS, _case_urls, documents_for_case
+from vigil.referral.documents import KINDS, case_urls, documents_for_case
 from vigil.referral.registry import Platform, load_platforms, platform_for
 from vigil.referral.review import DOCUMENT_FOR
 from vigil.referral.strings import available, load_strings
@@ -66,7 +66,7 @@ def form_defaults(store: Store, config: Config, case_id: int) -> dict[str, Any]:
         platforms = load_platforms(config)
     except ConfigError as exc:
         platforms, problem = [], str(exc)
-    urls = _case_urls(store, case_id)
+    urls = case_urls(store, case_id)
     strings = load_strings("en", config)
     webhooks = {p.key: p.webhook_url for p in platforms}
     sending = {

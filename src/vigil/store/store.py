@@ -301,7 +301,7 @@ class Store:
     def get_case(self, case_id: int) -> Case | None:
         with self.read() as conn:
             row = conn.execute(select(cases).where(cases.c.id == case_id)).mappings().first()
-        return _row_case(row) if row else None
+        return case_from_row(row) if row else None
 
     def list_cases(
         self, state: str | None = None, severity: str | None = None, limit: int = 50, offset: int = 0
@@ -313,7 +313,7 @@ class Store:
             query = query.where(cases.c.severity == severity)
         query = query.order_by(cases.c.opened_at.desc(), cases.c.id.desc()).limit(limit).offset(offset)
         with self.read() as conn:
-            return [_row_case(r) for r in conn.execute(query).mappings()]
+            return [case_from_row(r) for r in conn.execute(query).mappings()]
 
     # ---- quarantine and scans ----------------------------------------------------------------------
 
@@ -424,7 +424,7 @@ def _row_item(row: Any, found_media: list[Media], acc: dict[str, Any]) -> Item:
     )
 
 
-def _row_case(row: Any) -> Case:
+def case_from_row(row: Any) -> Case:
     return Case(
         id=row["id"],
         item_id=row["item_id"],

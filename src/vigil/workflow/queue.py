@@ -14,7 +14,7 @@ from vigil.privacy.mask import mask_identifiers
 from vigil.privacy.views import history_row
 from vigil.store import Store
 from vigil.store.schema import case_events, cases
-from vigil.store.store import _row_case
+from vigil.store.store import case_from_row
 from vigil.workflow.errors import NotFound, WorkflowError
 from vigil.workflow.sla import Deadline, deadlines
 from vigil.workflow.sla_config import SlaSettings
@@ -76,7 +76,7 @@ def list_queue(
         )
     query = query.order_by(cases.c.opened_at, cases.c.id).limit(limit + 1)
     with store.read() as conn:
-        found = [_row_case(r) for r in conn.execute(query).mappings()]
+        found = [case_from_row(r) for r in conn.execute(query).mappings()]
     for case in found:
         case.title = mask_identifiers(case.title)
     more = len(found) > limit

@@ -23,7 +23,7 @@ from vigil.core.model import Case, CaseState, utcnow
 from vigil.core.registry import TRANSITION_CHECKS, named
 from vigil.store import Store
 from vigil.store.schema import case_events, cases
-from vigil.store.store import _row_case
+from vigil.store.store import case_from_row
 from vigil.workflow.errors import Forbidden, InvalidTransition, NotFound, TransitionBlocked, WorkflowError
 from vigil.workflow.states import FOUR_EYES, REQUIRED_DETAILS, TRANSITIONS
 
@@ -218,7 +218,7 @@ def transition_in(
     row = conn.execute(select(cases).where(cases.c.id == case_id)).mappings().first()
     if row is None:
         raise NotFound(f"no case {case_id}")
-    case = _row_case(row)
+    case = case_from_row(row)
     target = _state(to)
     request = TransitionRequest(case, target, actor, role, reason, dict(details))
     check_move(case, target, role, details)
