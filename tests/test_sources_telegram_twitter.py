@@ -455,3 +455,16 @@ def test_every_field_the_desktop_exporter_writes(tmp_path: Path) -> None:
     assert joined.account is not None and joined.account.native_id == "user200000001"
     assert joined.meta["action"] == "invite_members"
     assert question.text == "Placeholder question\nYes\nNo"
+
+
+def test_twitter_text_arrives_unescaped(tmp_path: Path) -> None:
+    """The X API escapes ``&``, ``<`` and ``>`` in tweet text: stored as the API sent it, ``&amp;`` became
+    the classifier's top reason "term 'amp'" on a case. Both API versions are decoded once."""
+    v1 = samples.tweet_v1(301, "Tea &amp; cake at 5 &lt;3 &gt;&gt; &amp;amp; done", "example_one")
+    v2 = {"data": [{"id": "302", "text": "Fish &amp; chips &lt;today&gt;", "author_id": "1"}]}
+    (tmp_path / "v1.json").write_text(json.dumps([v1]), "utf-8")
+    (tmp_path / "v2.json").write_text(json.dumps(v2), "utf-8")
+    [one], _ = _split(list(TwitterSource().read(tmp_path / "v1.json", _ctx(tmp_path))))
+    [two], _ = _split(list(TwitterSource().read(tmp_path / "v2.json", _ctx(tmp_path))))
+    assert one.text == "Tea & cake at 5 <3 >> &amp; done"  # a typed "&amp;" arrives as "&amp;amp;"
+    assert two.text == "Fish & chips <today>"

@@ -7,6 +7,7 @@ Accepted layouts: one JSON array of tweets (streamed), one response object (stre
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterator
@@ -253,6 +254,7 @@ def _from_v1(obj: dict[str, Any]) -> Item:
     text = ext.get("full_text") or obj.get("full_text") or obj.get("text")
     if not isinstance(text, str):
         raise TweetError("tweet has no text")
+    text = html.unescape(text)  # the API escapes &, < and > in tweet text
     user = _dict(obj.get("user"))
     handle = _str(user.get("screen_name"))
     account = (
@@ -320,6 +322,7 @@ def _from_v2(obj: dict[str, Any], inc: Includes) -> Item:
     text = note.get("text") or obj.get("text")
     if not isinstance(text, str):
         raise TweetError("tweet has no text")
+    text = html.unescape(text)  # the API escapes &, < and > in tweet text
     author_id = _str(obj.get("author_id"))
     user = inc.users.get(author_id or "", {}) or _dict(obj.get("author"))  # twarc2 flatten: ``author``
     handle = _str(user.get("username"))
