@@ -14,8 +14,10 @@ from datetime import datetime
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from vigil.audit import log as audit
 from vigil.web.context import AppContext, get_ctx
 from vigil.web.errors import ApiError
+from vigil.web.transport import secure_cookies
 from vigil.workflow import accounts
 from vigil.workflow.accounts import User
 from vigil.workflow.errors import AuthError
@@ -129,8 +131,14 @@ def me(who: Principal = Depends(principal)) -> Me:
 def revoke(
     request: Request, who: Principal = Depends(principal), ctx: AppContext = Depends(get_ctx)
 ) -> Response:
-    """Revoke the bearer token used for this request."""
-    header = request.headers.get("authorization", "")
+    """Revoke the credential used for this request: the bearer token, or the session (whose cookie then
+    goes too; a session needs its X-CSRF-Token for this, as for any change)."""
+    response = Response(status_code=204)
     if who.via == "bearer":
-        accounts.revoke_token(ctx.store, header.partition(" ")[2].strip())
-    return Response(status_code=204)
+        accounts.revoke_token(ctx.store, request.headers.get("authorization", "").partition(" ")[2].strip())
+    else:
+        accounts.revoke_token(ctx.store, request.cookies.get(SESSION_COOKIE, ""))
+        audit.append(ctx.store, who.name, "auth.logout", "user", who.name, {"via": "api"})
+        secure = secure_cookies(request)
+        response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict", secure=secure)
+    return response

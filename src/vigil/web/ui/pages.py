@@ -28,6 +28,7 @@ from vigil.web import charts, login_csrf, page
 from vigil.web.auth import SESSION_COOKIE, Principal, csrf_ok, optional_principal
 from vigil.web.context import AppContext, get_ctx
 from vigil.web.errors import error_response
+from vigil.web.transport import secure_cookies
 from vigil.workflow import accounts
 from vigil.workflow.errors import AuthError, WorkflowError
 from vigil.workflow.queue import MAX_PAGE, list_queue, open_case
@@ -78,7 +79,7 @@ def login(
         token.value,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=secure_cookies(request),
         max_age=int(accounts.SESSION_TTL.total_seconds()),
     )
     return response
@@ -91,12 +92,22 @@ def logout(
     who: Principal | None = Depends(optional_principal),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
-    if who is not None and who.via == "session" and csrf_ok(who, csrf):
+    """End the session, on the server first. A live session's log-out needs its CSRF token like every
+    other change (403 otherwise, and the session goes on); without a live session there is nothing to end
+    but the cookie."""
+    if who is not None and who.via == "session":
+        if not csrf_ok(who, csrf):
+            return page.forbidden(request, ctx, who, "missing or wrong CSRF token; reload the page")
         accounts.revoke_token(ctx.store, request.cookies.get(SESSION_COOKIE, ""))
         audit.append(ctx.store, who.name, "auth.logout", "user", who.name, {"via": "ui"})
     response = page.login_redirect()
-    response.delete_cookie(SESSION_COOKIE)
+    end_session_cookie(response, request)
     return response
+
+
+def end_session_cookie(response: Response, request: Request) -> None:
+    """Tell the browser to drop the session cookie (with the attributes it was set with)."""
+    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict", secure=secure_cookies(request))
 
 
 @router.get("/", response_class=HTMLResponse)
