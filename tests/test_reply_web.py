@@ -105,9 +105,8 @@ def test_who_may_record_a_reply(web: Web) -> None:
         client, token = web.client(user)
         refused = client.post(web.path, data=removed_form(web, token))
         assert refused.status_code == 403 and "may not record replies" in refused.text
+        assert "cases.work" in refused.text  # refused at the page's gate, as its API twin refuses
     assert replies_for(web.store, web.done.document["id"]) == []
-    refusals = [e for e in audit.entries(web.store, 500) if e.action == "referral.reply_refused"]
-    assert {e.actor for e in refusals} == {"otto", "adam"}
 
 
 def test_a_removed_reply_updates_the_case_and_the_chart(web: Web) -> None:

@@ -22,7 +22,8 @@ from vigil.boot import open_store
 from vigil.config import Config
 from vigil.core.registry import load_object
 from vigil.store import Store
-from vigil.web import errors
+from vigil.web import errors, page
+from vigil.web.boundary import StorableInput
 from vigil.web.context import AppContext
 from vigil.web.transport import TrustedProxies, proxy_networks
 from vigil.workflow.sla_config import SlaSettings
@@ -95,6 +96,8 @@ def create_app(
     )
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
     errors.install(app)
+    page.install(app)
+    app.add_middleware(StorableInput)  # inside BodyLimit: the body it reads is bounded
     app.add_middleware(errors.BodyLimit, limit=app.state.vigil.max_body_bytes)
     app.add_middleware(errors.SecurityHeaders)
     app.add_middleware(TrustedProxies, networks=proxies)  # outermost: everything after sees the scheme
