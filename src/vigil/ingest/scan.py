@@ -17,7 +17,7 @@ from vigil.errors import SourceError, VigilError
 from vigil.ingest.mediafetch import MediaFetcher
 from vigil.ingest.pipeline import BatchProcessor, Pipeline
 from vigil.net.download import download, is_url
-from vigil.net.guard import Resolver
+from vigil.net.guard import AddressResolver
 from vigil.sources.base import SourceContext
 from vigil.sources.discover import discover
 from vigil.sources.mediarefs import media_urls
@@ -73,7 +73,7 @@ class Scanner:
         store: Store,
         detectors: Sequence[Detector],
         pipeline: BatchProcessor | None = None,
-        resolver: Resolver | None = None,
+        resolver: AddressResolver | None = None,
         fetch_media: bool | None = None,
     ) -> None:
         """``fetch_media`` (None: the configuration's ``fetch_media``) fetches the media that items
