@@ -172,8 +172,10 @@ def test_reads_are_audited_and_checked(tmp_path: Path, store: Store, config: Con
 
 def test_one_hold_command_and_one_retention_job(home: Path, config: Config) -> None:
     from tests.evidence_helpers import run_cli
+    from tests.workflow_helpers import add_accounts
 
     store = open_store(config)
+    add_accounts(store, ivy="legal")  # lifting a hold acts as an account (its owner)
     case_id = make_case(store, "https://example.test/e")
     cap = _fake_capture(store, config, case_id, [b"e1"])
     with store.write() as conn:

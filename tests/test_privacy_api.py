@@ -141,7 +141,7 @@ def test_do_not_refer_list_for_investigators(api: Api) -> None:
         ({**body, "days": 100_000}, 400),
         ({"kind": "url", "value": "https://example.net/x"}, 422),
         ({**body, "owner": "inge"}, 403),
-        ({**body, "reason": "op\x00b"}, 400),  # PostgreSQL cannot keep a NUL: refused at the door
+        ({**body, "reason": "op\x00b"}, 422),  # PostgreSQL cannot keep a NUL: refused at the door
         ({**body, "value": "telegram:x\ud800"}, 422),  # nor an unpaired surrogate
     ):
         raw = json.dumps(bad)  # ASCII, so that an unpaired surrogate travels as its JSON escape

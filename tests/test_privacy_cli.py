@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from tests.privacy_helpers import EMAIL, cli, make_item
+from tests.workflow_helpers import add_accounts
 from vigil.boot import open_store
 from vigil.config import Config
 from vigil.core.model import Case
@@ -30,6 +31,7 @@ def test_submit_dnr_reveal_and_register(home: Path, config: Config, store: Store
         got = shared.get_item(item.id)
         assert got is not None
         email_p = str(got.meta["email"])
+        add_accounts(shared, dana="dpo", olga="investigator", alex="investigator")
     finally:
         shared.close()
     first = cli(["submit", "https://example.org/p/1", "--submitter", "ana", "--org", "a"], home, database_url)
@@ -40,7 +42,17 @@ def test_submit_dnr_reveal_and_register(home: Path, config: Config, store: Store
     assert _lines(second.stdout)[0] == {"case_id": _lines(first.stdout)[0]["case_id"], "created": False}
 
     refused = cli(
-        ["reveal", str(case_id), email_p, "--reason-code", "referral_check", "--reason", "x"],
+        [
+            "reveal",
+            str(case_id),
+            email_p,
+            "--reason-code",
+            "referral_check",
+            "--reason",
+            "x",
+            "--actor",
+            "alex",
+        ],
         home,
         database_url,
     )

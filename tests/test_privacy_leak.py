@@ -41,6 +41,7 @@ SURFACES: list[Callable[[Store, Path, str], dict[str, str]]] = []
 
 def _cli_surfaces(store: Store, home: Path, url: str) -> dict[str, str]:
     out: dict[str, str] = {}
+    accounts.add_user(store, "olga", "investigator", PASSWORD, hasher=FAST_HASHER)
     for args in (
         ["dnr", "add", "account", f"telegram:{HANDLES[0]}", "--reason", "placeholder op", "--actor", "olga"],
         ["hold", "add", "account", f"telegram:{HANDLES[1]}", "--reason", "REF-9", "--actor", "ivy"],

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.privacy_helpers import make_item, open_case
 from vigil.audit import log as audit
@@ -13,6 +16,7 @@ from vigil.config import Config
 from vigil.core.model import Media
 from vigil.errors import UsageError
 from vigil.privacy.submissions import submit, submitters
+from vigil.privacy.urls import normalise_url
 from vigil.store import Store
 
 
@@ -79,3 +83,51 @@ def test_concurrent_submissions_from_separate_processes_make_one_case(
     assert len(results) == 4 and len({case_id for case_id, _ in results}) == 1
     assert sum(created for _, created in results) == 1
     assert store.count("cases") == 1 and len(submitters(store, results[0][0])) == 4
+
+
+def test_the_url_is_kept_as_submitted_and_normalised_only_to_match(store: Store) -> None:
+    """Issue 16 #16: the case was referred and captured at the normalised address (https, no www., no
+    tracking parameters), which nobody reported and an http-only site does not serve."""
+    from vigil.referral.documents import case_urls
+
+    given = "http://www.example.net/post/1?utm_source=feed&id=3"
+    case_id, created = submit(store, f"  {given} ", "ana", "unit-a")
+    assert created and case_urls(store, case_id) == [given]
+    # Another spelling of the same page joins the case; the case keeps the first report's address and
+    # each submitter's report is recorded as they gave it.
+    assert submit(store, "https://example.net/post/1?id=3", "ben", "partner-b") == (case_id, False)
+    assert case_urls(store, case_id) == [given]
+    assert [s.value for s in submitters(store, case_id)] == [given, "https://example.net/post/1?id=3"]
+    # Without a scheme: https is assumed, nothing else changes.
+    other, _ = submit(store, "www.example.org/A?fbclid=x", "ana", "unit-a")
+    assert case_urls(store, other) == ["https://www.example.org/A?fbclid=x"]
+
+
+_SPELLINGS = st.tuples(
+    st.sampled_from(["http://", "https://", "HTTP://", ""]),
+    st.sampled_from(["", "www.", "WWW."]),
+    st.sampled_from(["example.net", "Example.NET", "example.net:443", "example.net."]),
+    st.sampled_from(["/a/b", "/a/b/", "/A%20b", "/"]),
+    st.sampled_from(["", "?x=1", "?utm_source=s&x=1", "?fbclid=z&x=1&y=", "#frag"]),
+)
+
+
+@given(parts=_SPELLINGS)
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_every_spelling_is_stored_as_given(store: Store, parts: tuple[str, ...]) -> None:
+    """The rule behind it: whatever the spelling, the item holds the URL as submitted (only a missing
+    scheme is supplied), and equivalent spellings still meet in one case."""
+    from vigil.referral.documents import case_urls
+
+    scheme, www, host, path, tail = parts
+    path = f"/{next(_RUN)}{path}"  # a page of its own for each example: the store is shared
+    text = scheme + www + host + path + tail
+    case_id, _ = submit(store, text, "ana", "unit-a")
+    assert case_urls(store, case_id) == [text if "://" in text else "https://" + text]
+    plain = "https://example.net" + path + tail
+    again, _ = submit(store, plain, "ben", "org-b")
+    assert (again == case_id) == (normalise_url(text) == normalise_url(plain))
+    assert case_urls(store, case_id) == [text if "://" in text else "https://" + text]
+
+
+_RUN = itertools.count()

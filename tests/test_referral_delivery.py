@@ -17,6 +17,7 @@ from tests.evidence_helpers import approve, decided_case, run_cli
 from tests.local_servers import Page, SmtpCollect, smtp_server, web_server
 from tests.referral_web_helpers import register_provider
 from tests.test_referral_documents import RECIPIENT, URL, authority
+from tests.workflow_helpers import add_accounts
 from vigil.audit import log as audit
 from vigil.audit.history import history
 from vigil.boot import open_store
@@ -179,6 +180,7 @@ def test_cli_send_goes_to_the_addressee(home: Path, smtp: tuple[SmtpCollect, int
     cfg = register_provider(authority(Config.load(home)))
     store = open_store(cfg)
     case_id, doc = approved_document(store, cfg)
+    add_accounts(store, ana="analyst")
     store.close()
     result = run_cli(["referral", "send", str(doc["id"]), "--actor", "ana", "--role", "analyst"], home)
     assert result.returncode == 0, result.stderr

@@ -17,6 +17,7 @@ from tests.local_servers import Page, SmtpCollect, smtp_server, web_server
 from tests.referral_web_helpers import PROVIDER_EMAIL, register_provider
 from tests.test_referral_delivery import SECRET, approved_document
 from tests.test_referral_documents import authority
+from tests.workflow_helpers import add_accounts
 from vigil.audit import log as audit
 from vigil.boot import open_store
 from vigil.config import Config
@@ -158,6 +159,7 @@ def test_cli_refuses_other_address_with_exit_2(home: Path, smtp: tuple[SmtpColle
     store = open_store(cfg)
     try:
         _case_id, doc = approved_document(store, cfg)
+        add_accounts(store, ana="analyst", lena="legal")
     finally:
         store.close()
     send = ["referral", "send", str(doc["id"]), "--email", ELSEWHERE, "--actor", "ana", "--role", "analyst"]

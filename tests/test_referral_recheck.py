@@ -16,6 +16,7 @@ from tests.evidence_helpers import approve, decided_case, local_config, run_cli,
 from tests.local_servers import DnsServer, Page, WebServer, dns_server, web_server
 from tests.test_evidence_capture import PAGE, png_bytes
 from tests.test_referral_documents import RECIPIENT, authority
+from tests.workflow_helpers import add_accounts
 from vigil.audit.history import history
 from vigil.boot import open_store
 from vigil.config import Config
@@ -281,6 +282,7 @@ def test_html_report_embeds_charts() -> None:
 def test_acceptance_through_the_command_line(tmp_path: Path, home: Path, config: Config) -> None:
     """Capture, order, send; the page goes 404 and `vigil recheck --due` marks the case removed."""
     store = open_store(config)
+    add_accounts(store, ana="analyst")
     with web_server() as web, dns_server() as dns:
         dns.zone["pages.test"] = {"A": ["127.0.0.1"]}
         web.pages["/post/9"] = Page(200, PAGE)
@@ -308,8 +310,8 @@ def test_acceptance_through_the_command_line(tmp_path: Path, home: Path, config:
         case_id = decided_case(store, url)
         assert run_cli(["evidence", "capture", url, "--case", str(case_id)], home).returncode == 0
         order = ["referral", "order", str(case_id), "--ground", "a", "--reasons", "Placeholder."]
-        refused = run_cli(order, home)  # the command line needs to know who acts, in which role
-        assert refused.returncode == 2 and "--role" in refused.stderr
+        refused = run_cli(order, home)  # the command line acts as an account, in that account's role
+        assert refused.returncode == 2 and "no active vigil account" in refused.stderr
         got = run_cli([*order, "--actor", "ana", "--role", "analyst"], home)
         assert got.returncode == 0, got.stderr
         doc = json.loads(got.stdout)

@@ -99,7 +99,6 @@ def test_who_may_draft(web: Web) -> None:
         ({"urls": "ftp://files.example.test/x"}, "urls: 'ftp://files.example.test/x' is not an http(s)"),
         ({"urls": "https://"}, "is not an http(s) URL"),
         ({"lang": "xx"}, "lang: one of en"),
-        ({"reasons": "nul\x00here"}, "reasons: NUL characters"),
     ],
 )
 def test_malformed_fields_are_named(web: Web, fields: dict[str, object], says: str) -> None:
@@ -107,6 +106,14 @@ def test_malformed_fields_are_named(web: Web, fields: dict[str, object], says: s
     response = ana.post(f"/cases/{web.case_id}/documents", data=order_form(csrf, **fields))
     assert response.status_code == 422, response.text
     assert 'id="referral-error"' in response.text and says in html.unescape(response.text)
+    assert documents_for_case(web.store, web.case_id) == []
+
+
+def test_a_nul_in_a_field_is_refused_at_the_door(web: Web) -> None:
+    """What the store cannot hold is refused by the boundary (422, naming the field) before the page."""
+    ana, csrf = web.client("ana")
+    response = ana.post(f"/cases/{web.case_id}/documents", data=order_form(csrf, reasons="nul\x00here"))
+    assert response.status_code == 422 and "form field 'reasons'" in response.text
     assert documents_for_case(web.store, web.case_id) == []
 
 

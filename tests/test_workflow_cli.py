@@ -51,7 +51,7 @@ def test_user_add_and_audit_verify(store: Store, home: Path, database_url: str) 
     entries = audit.entries(store, 10)
     victim = entries[-1].id  # the first entry: user.add
     with store.engine.begin() as conn:
-        conn.execute(update(audit_log).where(audit_log.c.id == victim).values(details={"role": "admin"}))
+        conn.execute(update(audit_log).where(audit_log.c.id == victim).values(details_jcs='{"role":"admin"}'))
     broken = _run(["audit", "verify"], env)
     assert broken.returncode == 1
     assert json.loads(broken.stdout)["first_broken"] == victim

@@ -90,3 +90,9 @@ def bearer(client: Any, username: str, password: str = PASSWORD) -> dict[str, st
     response = client.post("/api/v1/auth/token", json={"username": username, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def add_accounts(store: Store, **roles: str) -> None:
+    """Accounts (name=role) for commands that act as an account in its role (``vigil.cli.acting``)."""
+    for name, role in roles.items():
+        accounts.add_user(store, name, role, PASSWORD, hasher=FAST_HASHER)

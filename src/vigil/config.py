@@ -47,6 +47,12 @@ class Config:
     queue_url: str = ""
     queue_stream: str = "VIGIL_ITEMS"
     queue_ack_wait: float = 60.0
+    # The web server (``vigil serve``). Cookies are marked Secure: "auto" when the request came over
+    # https (seen directly, or in X-Forwarded-Proto from a trusted proxy), "always", or "never".
+    cookie_secure: str = "auto"
+    #: Addresses or networks of the reverse proxies whose X-Forwarded-Proto is believed (e.g.
+    #: "127.0.0.1/32"); from anyone else the header is ignored.
+    trusted_proxies: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

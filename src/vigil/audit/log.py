@@ -3,6 +3,16 @@ an edit or a deletion anywhere breaks the chain from that entry on, and ``verify
 
 Appends are serialised: within a process by the store's write lock, across processes on PostgreSQL by
 a transaction-scoped advisory lock (SQLite allows one writer at a time anyway).
+
+What is hashed (``hash_version`` 2) is the RFC 8785 text (``vigil.audit.canonical``) of ``[2, prev_hash,
+at, actor, action, target_type, target_id, details]``, and the details are kept as that text
+(``details_jcs``), so verification reads back the very bytes that were hashed, on SQLite and PostgreSQL
+alike. Entries from before (``hash_version`` NULL) were hashed over Python's JSON of the details kept in
+the JSONB column and are verified that way: an existing chain stays verifiable.
+
+The ids need not be consecutive: PostgreSQL spends a sequence number on an entry whose transaction rolls
+back, so a gap is no sign of tampering. What shows a deleted entry is the next entry's link to the one
+before it, and, for the last entries, the checkpoint.
 """
 
 from __future__ import annotations
@@ -13,14 +23,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Connection, Index, Integer, String, Table, select, text
+from sqlalchemy import Boolean, Column, Connection, Index, Integer, String, Table, Text, select, text
 
+from vigil.audit.canonical import canonical, plain, string
 from vigil.core.model import utcnow
 from vigil.store import Store
 from vigil.store.schema import metadata
 from vigil.store.types import JsonType, UTCDateTime
 
 GENESIS = "0" * 64
+#: The hash scheme of new entries (``entry_hash`` was version 1, before the column existed).
+HASH_VERSION = 2
 _PG_LOCK_KEY = 0x76696769  # "vigi"
 
 audit_log = Table(
@@ -35,6 +48,9 @@ audit_log = Table(
     Column("details", JsonType),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    #: 2: hashed over the JCS text, details kept in ``details_jcs``; NULL: the scheme of ``entry_hash``.
+    Column("hash_version", Integer),
+    Column("details_jcs", Text),
     Index("ix_audit_log_target", "target_type", "target_id"),
 )
 
@@ -87,6 +103,43 @@ class VerifyResult:
         }
 
 
+def details_of(row: Any) -> dict[str, Any]:
+    """An entry's details as stored: parsed from the hashed text, or the JSONB of an older entry."""
+    if row["details_jcs"] is not None:
+        try:
+            parsed = json.loads(row["details_jcs"])
+        except ValueError:
+            parsed = None
+        # Only an edit of the table makes it anything but an object: show that, verification names it.
+        return parsed if isinstance(parsed, dict) else {"unreadable": True}
+    return dict(row["details"] or {})
+
+
+def canonical_body(
+    prev_hash: str,
+    at: datetime,
+    actor: str,
+    action: str,
+    target_type: str | None,
+    target_id: str | None,
+    details_jcs: str,
+) -> str:
+    """The text a version-2 hash covers: the JCS of ``[2, prev, at, actor, action, type, id, details]``,
+    built around the details' own JCS text (which is how they are kept)."""
+    head = canonical(
+        [
+            HASH_VERSION,
+            prev_hash,
+            at.isoformat(timespec="microseconds"),
+            actor,
+            action,
+            target_type,
+            target_id,
+        ]
+    )
+    return head[:-1] + "," + details_jcs + "]"
+
+
 def entry_hash(
     prev_hash: str,
     at: datetime,
@@ -96,6 +149,7 @@ def entry_hash(
     target_id: str | None,
     details: dict[str, Any],
 ) -> str:
+    """The version-1 hash (entries written before ``hash_version``): Python's JSON of the details."""
     body = json.dumps(
         [prev_hash, at.isoformat(timespec="microseconds"), actor, action, target_type, target_id, details],
         sort_keys=True,
@@ -114,15 +168,19 @@ def append_in(
     target_id: str | int | None = None,
     details: dict[str, Any] | None = None,
 ) -> str:
-    """Append inside an open write transaction (so an action and its audit entry commit together)."""
+    """Append inside an open write transaction (so an action and its audit entry commit together).
+    ``ValueError`` for details JSON cannot hold (NaN, infinities, unpaired surrogates)."""
+    tid = None if target_id is None else str(target_id)
+    details_jcs = canonical(plain(details or {}))  # refused before any lock is taken
+    for field in (actor, action, target_type, tid):
+        if field is not None:
+            string(field)  # an unpaired surrogate cannot be hashed: refuse it here, clearly
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
     prev = conn.execute(select(audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)).scalar() or GENESIS
     at = utcnow()
-    # Round-trip the details through JSON so that what is hashed is exactly what is stored.
-    clean = json.loads(json.dumps(details or {}, default=str))
-    tid = None if target_id is None else str(target_id)
-    digest = entry_hash(prev, at, actor, action, target_type, tid, clean)
+    body = canonical_body(prev, at, actor, action, target_type, tid, details_jcs)
+    digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
     conn.execute(
         audit_log.insert().values(
             at=at,
@@ -130,9 +188,11 @@ def append_in(
             action=action,
             target_type=target_type,
             target_id=tid,
-            details=clean,
+            details=None,
             prev_hash=prev,
             hash=digest,
+            hash_version=HASH_VERSION,
+            details_jcs=details_jcs,
         )
     )
     return digest
@@ -165,7 +225,47 @@ def entries(
         query = query.where(audit_log.c.target_id == str(target_id))
     query = query.order_by(audit_log.c.id.desc()).limit(limit).offset(offset)
     with store.read() as conn:
-        return [AuditEntry(**dict(r)) for r in conn.execute(query).mappings()]
+        return [_entry(r) for r in conn.execute(query).mappings()]
+
+
+def _entry(row: Any) -> AuditEntry:
+    return AuditEntry(
+        id=row["id"],
+        at=row["at"],
+        actor=row["actor"],
+        action=row["action"],
+        target_type=row["target_type"],
+        target_id=row["target_id"],
+        details=details_of(row),
+        prev_hash=row["prev_hash"],
+        hash=row["hash"],
+    )
+
+
+def row_hash(row: Any, prev: str) -> str:
+    """What ``row``'s hash must be, given the hash of the entry before it, by the row's own scheme."""
+    if row["hash_version"] == HASH_VERSION:
+        body = canonical_body(
+            prev,
+            row["at"],
+            row["actor"],
+            row["action"],
+            row["target_type"],
+            row["target_id"],
+            row["details_jcs"],
+        )
+        return hashlib.sha256(body.encode("utf-8")).hexdigest()
+    if row["hash_version"] is not None or row["details_jcs"] is not None:
+        return ""  # an unknown scheme, or text added to an old entry: nothing verifies it
+    return entry_hash(
+        prev,
+        row["at"],
+        row["actor"],
+        row["action"],
+        row["target_type"],
+        row["target_id"],
+        row["details"] or {},
+    )
 
 
 def verify(store: Store, batch: int = 5000) -> VerifyResult:
@@ -223,8 +323,9 @@ def _checkpoint(store: Store, result: VerifyResult, full: bool) -> None:
 
 
 def _verify_from(store: Store, after_id: int, prev: str, count: int, batch: int) -> VerifyResult:
+    # Ids may skip (a rolled-back append spends one on PostgreSQL): each entry's link to the one before
+    # it is what shows an entry removed from the middle; the checkpoint shows one removed from the end.
     last_id = after_id
-    expected_id = after_id + 1 if after_id else None
     while True:
         with store.read() as conn:
             rows = list(
@@ -237,16 +338,14 @@ def _verify_from(store: Store, after_id: int, prev: str, count: int, batch: int)
             done.last_id = last_id
             return done
         for r in rows:
-            if expected_id is not None and r["id"] != expected_id:
-                return VerifyResult(False, count, expected_id, f"entry {expected_id} is missing")
             if r["prev_hash"] != prev:
                 return VerifyResult(False, count, r["id"], "link to the previous entry does not match")
-            digest = entry_hash(
-                prev, r["at"], r["actor"], r["action"], r["target_type"], r["target_id"], r["details"] or {}
-            )
+            try:
+                digest = row_hash(r, prev)
+            except ValueError:
+                digest = ""
             if digest != r["hash"]:
                 return VerifyResult(False, count, r["id"], "entry content does not match its hash")
             prev = r["hash"]
             count += 1
-            expected_id = r["id"] + 1
             last_id = r["id"]

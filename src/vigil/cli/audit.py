@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 
 from vigil.audit import log as audit
-from vigil.cli.common import err, load_config, login_name, open_store, print_json
+from vigil.cli.acting import Actor, Role, acting
+from vigil.cli.common import err, load_config, open_store, print_json
 from vigil.errors import UsageError, VigilError
 from vigil.privacy import reveal
 from vigil.privacy.reveal_record import RECORDS, reveal_record
@@ -51,18 +52,19 @@ def reveal_cmd(
     reason_code: Annotated[str, typer.Option("--reason-code", help=", ".join(reveal.REASON_CODES))],
     reason: Annotated[str, typer.Option("--reason", help="Why, in words (at least 10 characters).")],
     record: Annotated[str, typer.Option("--record", help=" or ".join(RECORDS))] = "audit_log",
-    actor: Annotated[str, typer.Option("--actor", help="Who does this (default: the login name).")] = "",
-    role: Annotated[list[str], typer.Option("--role", help="A role of the actor (repeatable).")] = [],  # noqa: B006
+    actor: Actor = "",
+    role: Role = None,
 ) -> None:
     """Show one entry's free text as stored, with a reason (audited, time-limited; dpo or a grant)."""
     if record not in RECORDS:
         raise UsageError(f"--record must be one of {', '.join(RECORDS)}")
     config = load_config()
     with open_store(config) as store:
+        who = acting(store, actor, role)
         shown = reveal_record(
             store,
-            actor or login_name(),
-            role,
+            who.name,
+            who.roles,
             record,
             record_id,
             reason_code,

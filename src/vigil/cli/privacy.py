@@ -1,8 +1,9 @@
 """``vigil retention``, ``vigil hold``, ``vigil dnr``, ``vigil report``, ``vigil reveal``, ``vigil submit``,
 ``vigil privacy``: thin wrappers over ``vigil.privacy``.
 
-The command line trusts ``--actor`` and ``--role``: whoever runs it already holds the database and the
-keys. People without that access go through the API, which authenticates them.
+Whoever runs the command line already holds the database and the keys, so ``--actor`` names who acts;
+but the role is always that account's (``vigil.cli.acting``), never a ``--role`` claim. People without
+that access go through the API, which authenticates them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from vigil.cli.acting import Role, acting
 from vigil.cli.common import err, load_config, login_name, open_store, print_json
 from vigil.cli.report import report_app  # `vigil report` is shared with the referral reports
 from vigil.config import Config
@@ -46,9 +48,6 @@ dnr_app = typer.Typer(
 privacy_app = typer.Typer(help="Grant or revoke the right to reveal identities.", no_args_is_help=True)
 
 Actor = Annotated[str, typer.Option("--actor", help="Who does this (default: the login name).")]
-Roles = Annotated[
-    list[str], typer.Option("--role", help="A role of the actor (repeatable), e.g. dpo, admin.")
-]
 AsJson = Annotated[bool, typer.Option("--json", help="JSON on stdout.")]
 
 
@@ -131,10 +130,11 @@ def hold_list(all_: Annotated[bool, typer.Option("--all", help="Lifted holds too
 
 
 @hold_app.command("lift")
-def hold_lift(hold_id: int, actor: Actor = "", role: Roles = []) -> None:  # noqa: B006
-    """Lift a legal hold (its owner or an admin)."""
+def hold_lift(hold_id: int, actor: Actor = "", role: Role = None) -> None:
+    """Lift a legal hold (its owner or an admin: the role of the actor's account)."""
     with open_store(load_config()) as store:
-        holds.lift_hold(store, actor or _me(), role, hold_id)
+        who = acting(store, actor, role)
+        holds.lift_hold(store, who.name, who.roles, hold_id)
     err.print(f"legal hold {hold_id} lifted")
 
 
@@ -164,12 +164,13 @@ def dnr_list(
     all_: Annotated[bool, typer.Option("--all", help="Expired and lifted entries too.")] = False,
     mine: Annotated[bool, typer.Option("--mine", help="Only the entries you own.")] = False,
     actor: Actor = "",
-    role: Roles = [],  # noqa: B006
+    role: Role = None,
 ) -> None:
     """List do-not-refer entries (JSON Lines); reasons only for your own entries, or for admins."""
-    me = actor or _me()
     with open_store(load_config()) as store:
-        for entry in deconfliction.list_entries(store, me, role, all_, owner=me if mine else None):
+        who = acting(store, actor, role)
+        me = who.name
+        for entry in deconfliction.list_entries(store, me, who.roles, all_, owner=me if mine else None):
             print_json(entry.to_dict())
 
 
@@ -178,11 +179,12 @@ def dnr_lift(
     entry_id: int,
     note: Annotated[str, typer.Option("--note")] = "",
     actor: Actor = "",
-    role: Roles = [],  # noqa: B006
+    role: Role = None,
 ) -> None:
-    """Lift an entry (its owner or an admin)."""
+    """Lift an entry (its owner or an admin: the role of the actor's account)."""
     with open_store(load_config()) as store:
-        deconfliction.lift_entry(store, actor or _me(), role, entry_id, note)
+        who = acting(store, actor, role)
+        deconfliction.lift_entry(store, who.name, who.roles, entry_id, note)
     err.print(f"do-not-refer entry {entry_id} lifted")
 
 
@@ -291,15 +293,17 @@ def reveal_cmd(
     reason_code: Annotated[str, typer.Option("--reason-code", help=", ".join(reveal.REASON_CODES))],
     reason: Annotated[str, typer.Option("--reason", help="Why, in words (at least 10 characters).")],
     actor: Actor = "",
-    role: Roles = [],  # noqa: B006
+    role: Role = None,
 ) -> None:
-    """Reveal the clear identity behind a pseudonym of a case, with a reason (audited, time-limited)."""
+    """Reveal the clear identity behind a pseudonym of a case, with a reason (audited, time-limited). The
+    actor's account must have a role in [privacy] reveal_roles (default dpo) or a personal grant."""
     config = load_config()
     with open_store(config) as store:
+        who = acting(store, actor, role)
         shown = reveal.reveal(
             store,
-            actor or _me(),
-            role,
+            who.name,
+            who.roles,
             case_id,
             pseudonym,
             reason_code,
@@ -322,18 +326,21 @@ def submit_cmd(
 
 
 @privacy_app.command("grant")
-def privacy_grant(grantee: str, actor: Actor = "", role: Roles = []) -> None:  # noqa: B006
-    """Allow GRANTEE (e.g. a verifier) to reveal identities. Needs the dpo or admin role."""
+def privacy_grant(grantee: str, actor: Actor = "", role: Role = None) -> None:
+    """Allow GRANTEE (e.g. a verifier) to reveal identities. The actor's account needs the dpo or admin
+    role."""
     with open_store(load_config()) as store:
-        access.grant(store, actor or _me(), role, grantee)
+        who = acting(store, actor, role)
+        access.grant(store, who.name, who.roles, grantee)
     err.print(f"{grantee} may now reveal identities")
 
 
 @privacy_app.command("revoke")
-def privacy_revoke(grantee: str, actor: Actor = "", role: Roles = []) -> None:  # noqa: B006
-    """Withdraw GRANTEE's right to reveal identities."""
+def privacy_revoke(grantee: str, actor: Actor = "", role: Role = None) -> None:
+    """Withdraw GRANTEE's right to reveal identities (the actor's account: dpo or admin)."""
     with open_store(load_config()) as store:
-        had = access.revoke(store, actor or _me(), role, grantee)
+        who = acting(store, actor, role)
+        had = access.revoke(store, who.name, who.roles, grantee)
     err.print(f"{grantee} {'may no longer' if had else 'had no right to'} reveal identities")
 
 

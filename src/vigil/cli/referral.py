@@ -10,17 +10,17 @@ from typing import Annotated, Any
 
 import typer
 
+from vigil.cli.acting import Role, acting
 from vigil.cli.common import RichProgress, err, load_config, open_store, print_json
 from vigil.errors import UsageError, VigilError
 
 referral_app = typer.Typer(help="Referrals: provider resolution, removal orders, notices, delivery, replies.")
 
 Actor = Annotated[str, typer.Option("--actor", help="Who is doing this (recorded in the audit log).")]
-Role = Annotated[
-    str | None,
-    typer.Option(
-        "--role", help="The actor's workflow role (default: the role of the actor's vigil account)."
-    ),
+#: The actor of a command that acts in a workflow role: a vigil account (default: the login name).
+Account = Annotated[
+    str,
+    typer.Option("--actor", help="Who does this: a vigil account (default: the login name), in its role."),
 ]
 Lang = Annotated[str, typer.Option("--lang", help="Language of the document's strings.")]
 Urls = Annotated[
@@ -34,24 +34,6 @@ def parse_date(value: str) -> datetime:
     except ValueError as exc:
         raise UsageError(f"not an ISO date/time: {value!r}") from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _role(store: Any, actor: str, role: str | None) -> str:
-    """The actor's role: its account's, or --role for an actor without an account. Like the other commands,
-    the command line trusts who runs it (they hold the database); the workflow's rules still apply."""
-    from vigil.workflow.accounts import get_user
-    from vigil.workflow.roles import ROLES
-
-    user = get_user(store, actor)
-    if user is not None:
-        if role and role != user.role:
-            raise UsageError(f"{actor} has the role {user.role!r}, not {role!r}")
-        return str(user.role)
-    if not role:
-        raise UsageError(f"{actor!r} has no vigil account: pass --role (one of {', '.join(ROLES)})")
-    if role not in ROLES:
-        raise UsageError(f"unknown role {role!r} (one of {', '.join(ROLES)})")
-    return role
 
 
 def _recipient(store: Any, config: Any, url: str) -> dict[str, Any]:
@@ -75,12 +57,13 @@ def resolve(url: Annotated[str, typer.Argument()]) -> None:
 
 
 def _create(
-    kind: str, case: int, urls: list[str] | None, actor: str, role: str | None, lang: str, **kw: Any
+    kind: str, case: int, urls: list[str] | None, actor: str, role: list[str] | None, lang: str, **kw: Any
 ) -> None:
     from vigil.referral.documents import case_urls, create_document
 
     config = load_config()
     with open_store(config) as store:
+        who = acting(store, actor, role)
         targets = urls or case_urls(store, case)
         if not targets:
             raise UsageError(f"case {case} has no URL; pass --url")
@@ -91,8 +74,8 @@ def _create(
             case,
             kind,
             recipient,
-            actor,
-            role=_role(store, actor, role),
+            who.name,
+            role=who.role,
             urls=targets,
             lang=lang,
             **kw,
@@ -114,7 +97,7 @@ def order(
     withhold_weeks: Annotated[
         int, typer.Option("--withhold-weeks", help="Art. 11(3): keep the content provider uninformed (1-6).")
     ] = 0,
-    actor: Actor = "cli",
+    actor: Account = "",
     role: Role = None,
     lang: Lang = "en",
 ) -> None:
@@ -137,7 +120,7 @@ def notice(
     case: Annotated[int, typer.Argument()],
     reasons: Annotated[str, typer.Option("--reasons")],
     url: Urls = None,
-    actor: Actor = "cli",
+    actor: Account = "",
     role: Role = None,
     lang: Lang = "en",
 ) -> None:
@@ -150,7 +133,7 @@ def refer(
     case: Annotated[int, typer.Argument()],
     reasons: Annotated[str, typer.Option("--reasons")],
     url: Urls = None,
-    actor: Actor = "cli",
+    actor: Account = "",
     role: Role = None,
     lang: Lang = "en",
 ) -> None:
@@ -189,13 +172,16 @@ def send(
         ),
     ] = None,
     override_by: Annotated[
-        str | None, typer.Option("--override-by", help="Who allows the override (default: --actor).")
+        str | None,
+        typer.Option("--override-by", help="Who allows the override: a vigil account (default: --actor)."),
     ] = None,
     override_role: Annotated[
-        str | None,
-        typer.Option("--override-role", help="Their role (default: the role of their vigil account)."),
+        list[str] | None,
+        typer.Option(
+            "--override-role", help="Optional check of their role (refused if it is not their account's)."
+        ),
     ] = None,
-    actor: Actor = "cli",
+    actor: Account = "",
     role: Role = None,
 ) -> None:
     """Deliver an approved document by e-mail (SMTP with STARTTLS) or signed webhook, to a destination the
@@ -208,18 +194,17 @@ def send(
 
     config = load_config()
     with open_store(config) as store:
+        who = acting(store, actor, role)
         doc = get_document(store, document)
-        who = _role(store, actor, role)
         override = None
         if override_reason is not None or override_by is not None or override_role is not None:
-            by = override_by or actor
-            by_role = who if by == actor and not override_role else _role(store, by, override_role)
-            override = DestinationOverride(override_reason or "", by, by_role)
+            by = acting(store, override_by or who.name, override_role)
+            override = DestinationOverride(override_reason or "", by.name, by.role)
         if webhook:
-            rc = send_webhook(store, config, doc, webhook, actor, role=who, override=override)
+            rc = send_webhook(store, config, doc, webhook, who.name, role=who.role, override=override)
         else:
             to = email or addressee_email(doc["body"])
-            rc = send_email(store, config, doc, to, actor, role=who, override=override)
+            rc = send_email(store, config, doc, to, who.name, role=who.role, override=override)
     print_json({"document": document, "delivered": rc == 0})
     if rc:
         raise VigilError(f"delivery of document {document} failed (see the case history)")
@@ -236,7 +221,7 @@ def reply(
     ],
     data: Annotated[str, typer.Option("--data", help="JSON object with the reply's fields.")] = "{}",
     at: Annotated[str | None, typer.Option("--at", help="When the reply came (ISO); default now.")] = None,
-    actor: Actor = "cli",
+    actor: Account = "",
     role: Role = None,
 ) -> None:
     """Record a provider's reply (Annex II confirmation, Annex III impossibility with reasons, ...)."""
@@ -250,8 +235,9 @@ def reply(
         raise UsageError("--data must be a JSON object")
     config = load_config()
     with open_store(config) as store:
+        who = acting(store, actor, role)
         when = parse_date(at) if at else None
-        print_json(record_reply(store, document, kind, actor, fields, when, role=_role(store, actor, role)))
+        print_json(record_reply(store, document, kind, who.name, fields, when, role=who.role))
 
 
 @referral_app.command("batch")
@@ -259,7 +245,7 @@ def batch(
     start: Annotated[str, typer.Option("--from", help="First day/time (ISO).")],
     end: Annotated[str, typer.Option("--to", help="End (exclusive, ISO).")],
     out: Annotated[Path, typer.Option("--out", help="Folder for the CSV and JSON files.")],
-    actor: Actor = "cli",
+    actor: Account = "",
     role: Role = None,
 ) -> None:
     """Write an action day's approved documents as CSV and JSON, one pair per provider, and record the
@@ -268,8 +254,8 @@ def batch(
 
     config = load_config()
     with open_store(config) as store:
-        who = _role(store, actor, role)
-        summary = export_batch(store, out, parse_date(start), parse_date(end), actor, role=who)
+        who = acting(store, actor, role)
+        summary = export_batch(store, out, parse_date(start), parse_date(end), who.name, role=who.role)
     for skipped in summary["skipped"]:
         err.print(f"[yellow]skipped[/] document {skipped['document']}: {skipped['why']}")
     print_json(summary)

@@ -21,7 +21,9 @@ def serve(
     config = load_config()
     app = create_app(config)
     err.print(f"vigil: store {config.resolved_database_url}; UI at http://{host}:{port}/")
-    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+    # Proxy headers are vigil's to judge (trusted_proxies, vigil.web.transport), not uvicorn's: its
+    # default would believe X-Forwarded-Proto from 127.0.0.1 whatever the configuration says.
+    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False, proxy_headers=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,20 +1,16 @@
 """Text from people (reasons, notes, values typed into a form or an API body) checked before it reaches
 the store: PostgreSQL refuses NUL characters and nothing can encode an unpaired surrogate, so either
-would fail deep in a transaction instead of being refused clearly at the door."""
+would fail deep in a transaction instead of being refused clearly at the door. The rule itself is
+``vigil.store.storable`` (the web boundary applies the same one to every request)."""
 
 from __future__ import annotations
 
 from vigil.errors import UsageError
+from vigil.store.storable import unstorable as _why
 
 
 def unstorable(text: str) -> bool:
-    if "\x00" in text:
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
+    return _why(text) is not None
 
 
 def require_storable(**fields: str | None) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from vigil.audit.log import append, append_in, audit_log
+from vigil.audit.log import append, append_in, audit_log, details_of
 from vigil.core.model import utcnow
 from vigil.errors import UsageError, VigilError
 from vigil.privacy.access import PermissionDenied, may_reveal
@@ -254,6 +254,7 @@ def reveal_report(
         audit_log.c.target_type,
         audit_log.c.target_id,
         audit_log.c.details,
+        audit_log.c.details_jcs,
     )
     query = query.where(audit_log.c.action.in_([ACTION, REFUSED]))
     if since is not None:
@@ -267,7 +268,7 @@ def reveal_report(
     refused: Counter[str] = Counter()
     with store.read() as conn:
         for row in conn.execute(query.order_by(audit_log.c.id)).mappings():
-            details = row["details"] or {}
+            details = details_of(row)
             if row["action"] == ACTION:
                 done[str(details.get("reason_code"))] += 1
                 by_actor[row["actor"]] += 1

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from vigil.audit.log import append, append_in, audit_log
+from vigil.audit.log import append, append_in, audit_log, details_of
 from vigil.core.model import utcnow
 from vigil.privacy.reveal import ACTION, REASON_CODES, REFUSED, RevealRefused, reason_refusal, settings_of
 from vigil.privacy.settings import PrivacySettings
@@ -74,7 +74,7 @@ def reveal_record(
     with store.write() as conn:
         if record == "audit_log":
             row = conn.execute(select(audit_log).where(audit_log.c.id == record_id)).mappings().first()
-            text = None if row is None else {"target_id": row["target_id"], "details": row["details"] or {}}
+            text = None if row is None else {"target_id": row["target_id"], "details": details_of(row)}
             named = str(row["target_id"] or "") if row and row["target_type"] == "case" else ""
             case_id = int(named) if named.isdigit() else None
         else:

@@ -3,6 +3,11 @@ of analysts or organisations, is one case with every submitter recorded, not sev
 
 A submission joins, in order: the case that already holds this target; a case whose item has this URL or
 this media hash (e.g. one opened by detection); otherwise it opens a new case for a new item.
+
+The normalised URL (``vigil.privacy.urls.normalise_url``: https, no ``www.``, no tracking parameters) is
+only the key two spellings are matched by (``case_targets``). What is kept and acted on is the URL as it
+was submitted: the new item's ``url`` (what referral documents name and evidence captures fetch) and each
+submitter's ``value`` in ``case_submitters``. A URL given without a scheme gets ``https://``.
 """
 
 from __future__ import annotations
@@ -49,11 +54,21 @@ class Submitter:
 
 
 def parse_target(target: str) -> tuple[str, str]:
-    """``("sha256", hex)`` or ``("url", normalised)``; ``UsageError`` for anything else."""
+    """``("sha256", hex)`` or ``("url", normalised)``: the key a target is matched by; ``UsageError`` for
+    anything else."""
     text = target.strip()
     if _HEX64.fullmatch(text):
         return "sha256", text.lower()
     return "url", normalise_url(text)
+
+
+def as_submitted(kind: str, target: str) -> str:
+    """What is kept of a target: a hash in lower case; a URL as given (surrounding blanks dropped, and
+    ``https://`` before one given without a scheme), never its normalised matching key."""
+    text = target.strip()
+    if kind == "sha256":
+        return text.lower()
+    return text if "://" in text else "https://" + text
 
 
 def submit(
@@ -70,12 +85,13 @@ def submit(
         if not value.strip() or len(value) > MAX_NAME:
             raise UsageError(f"{name} must be 1 to {MAX_NAME} characters")
     kind, value = parse_target(target)
+    given = as_submitted(kind, target)
     now = now or utcnow()
     with store.write() as conn:
-        case_id = _existing(conn, kind, value, target.strip())
+        case_id = _existing(conn, kind, value, given)
         created = False
         if case_id is None:
-            case_id, created = _open(conn, kind, value, submitter, now)
+            case_id, created = _open(conn, kind, value, given, submitter, now)
         conn.execute(
             insert(conn, case_targets)
             .values(kind=kind, value=value, case_id=case_id)
@@ -92,7 +108,7 @@ def submit(
                 submitter=submitter.strip(),
                 org=org.strip(),
                 kind=kind,
-                value=value,
+                value=given,
                 note=note or None,
                 submitted_at=now,
             )
@@ -130,7 +146,11 @@ def _existing(conn: Connection, kind: str, value: str, raw: str) -> int | None:
     return None if found is None else int(found)
 
 
-def _open(conn: Connection, kind: str, value: str, submitter: str, now: datetime) -> tuple[int, bool]:
+def _open(
+    conn: Connection, kind: str, value: str, given: str, submitter: str, now: datetime
+) -> tuple[int, bool]:
+    """A new item and case for a target: keyed by the normalised ``value`` (so that two spellings racing
+    make one item), holding the URL as ``given``."""
     item_id = make_item_id(SOURCE, f"{kind}:{value}")
     conn.execute(
         insert(conn, items)
@@ -139,9 +159,9 @@ def _open(conn: Connection, kind: str, value: str, submitter: str, now: datetime
             source=SOURCE,
             native_id=f"{kind}:{value}"[:512],
             text="",
-            url=value if kind == "url" else None,
+            url=given if kind == "url" else None,
             links=[],
-            meta={"submitted": kind, **({"sha256": value} if kind == "sha256" else {})},
+            meta={"submitted": kind, **({"sha256": value} if kind == "sha256" else {"match_key": value})},
             ingested_at=now,
         )
         .on_conflict_do_nothing()

@@ -22,8 +22,10 @@ from vigil.boot import open_store
 from vigil.config import Config
 from vigil.core.registry import load_object
 from vigil.store import Store
-from vigil.web import errors
+from vigil.web import errors, page
+from vigil.web.boundary import StorableInput
 from vigil.web.context import AppContext
+from vigil.web.transport import TrustedProxies, proxy_networks
 from vigil.workflow.sla_config import SlaSettings
 
 WEB = Path(__file__).resolve().parent
@@ -51,6 +53,7 @@ def create_app(
 ) -> FastAPI:
     config = config or Config.load()
     sla = SlaSettings.from_config(config)  # a bad [workflow.sla] stops the start, naming the key
+    proxies = proxy_networks(config)  # so does a bad cookie_secure or trusted_proxies
     owned = store is None
     the_store = store or open_store(config)
 
@@ -93,6 +96,9 @@ def create_app(
     )
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
     errors.install(app)
+    page.install(app)
+    app.add_middleware(StorableInput)  # inside BodyLimit: the body it reads is bounded
     app.add_middleware(errors.BodyLimit, limit=app.state.vigil.max_body_bytes)
     app.add_middleware(errors.SecurityHeaders)
+    app.add_middleware(TrustedProxies, networks=proxies)  # outermost: everything after sees the scheme
     return app

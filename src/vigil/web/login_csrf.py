@@ -16,6 +16,8 @@ import secrets
 
 from fastapi import Request, Response
 
+from vigil.web.transport import secure_cookies
+
 LOGIN_CSRF_COOKIE = "vigil_login_csrf"
 LOGIN_CSRF_TTL_S = 3600
 REFUSED = "the log-in form lacked its security token or it did not match: reload the page and log in again"
@@ -33,7 +35,7 @@ def set_cookie(response: Response, request: Request, token: str) -> None:
         path="/login",
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=secure_cookies(request),
     )
 
 

@@ -20,7 +20,10 @@ def serve_in_thread(app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> Ite
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     bound = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", server_header=False, access_log=False)
+    # As ``vigil serve``: proxy headers are judged by the app (trusted_proxies), not by uvicorn.
+    config = uvicorn.Config(
+        app, log_level="warning", server_header=False, access_log=False, proxy_headers=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -1,5 +1,10 @@
 """User accounts: argon2 password hashes, lock-out after repeated failures, opaque login tokens.
 
+Lock-out holds under concurrent attempts: each attempt first claims one of the account's
+``MAX_FAILURES`` tries in a single ``UPDATE ... RETURNING`` (the database serialises them on the row), and
+only then is the password checked. So however many attempts arrive at once, at most ``MAX_FAILURES``
+passwords are checked before the account locks; a success gives the tries back.
+
 A token (API bearer token or UI session) is a random string given to the client once; the store keeps
 only its SHA-256, so a copy of the database does not let anyone log in. Every login, failed or not, is
 audited.
@@ -17,7 +22,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from vigil.audit import log as audit
@@ -25,6 +30,7 @@ from vigil.core.model import utcnow
 from vigil.errors import UsageError
 from vigil.store import Store
 from vigil.workflow.errors import AuthError
+from vigil.workflow.passwords import MAX_PASSWORD, MIN_PASSWORD, check_password
 from vigil.workflow.roles import ROLES, is_role
 from vigil.workflow.tables import auth_tokens, users
 
@@ -32,8 +38,7 @@ MAX_FAILURES = 5
 LOCK_FOR = timedelta(minutes=15)
 API_TOKEN_TTL = timedelta(hours=12)
 SESSION_TTL = timedelta(hours=8)
-MIN_PASSWORD = 8
-MAX_PASSWORD = 1024
+__all__ = ["MAX_PASSWORD", "MIN_PASSWORD"]  # re-exported: the API's body model bounds its field with them
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 _hasher = PasswordHasher()
@@ -74,8 +79,7 @@ def add_user(
         )
     if not is_role(role):
         raise UsageError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
-    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        raise UsageError(f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+    check_password(password, username)
     row = {
         "username": username,
         "role": role,
@@ -119,43 +123,61 @@ def list_users(store: Store) -> list[User]:
 
 
 def authenticate(store: Store, username: str, password: str, via: str = "api") -> User:
-    """Check a password; count failures and lock the account after ``MAX_FAILURES`` in a row."""
+    """Check a password; lock the account for ``LOCK_FOR`` after ``MAX_FAILURES`` failures in a row.
+
+    The try is claimed before the (slow) password check, atomically: ``failed_logins`` counts tries not
+    (yet) proven right, and a try past ``MAX_FAILURES`` is refused unchecked and locks the account, so
+    concurrent attempts cannot each read the same count and slip past the lock."""
     now = utcnow()
-    with store.read() as conn:
-        row = conn.execute(select(users).where(users.c.username == username)).mappings().first()
-    why = ""
-    if row is None or not row["active"]:
-        why = "unknown or inactive user"
-        _spend_like_a_verify(password)
-    elif row["locked_until"] is not None and row["locked_until"] > now:
-        why = "account locked after repeated failures"
-    else:
-        try:
-            _hasher.verify(row["password_hash"], password)
-        except (VerificationError, InvalidHashError):
-            why = "wrong password"
     target = username[:64]
     with store.write() as conn:
+        claimed = conn.execute(
+            update(users)
+            .where(
+                users.c.username == username,
+                users.c.active,
+                or_(users.c.locked_until.is_(None), users.c.locked_until <= now),
+            )
+            .values(failed_logins=users.c.failed_logins + 1)
+            .returning(users.c.id, users.c.failed_logins, users.c.password_hash, users.c.role)
+        ).first()
+        active = claimed is not None or bool(
+            conn.execute(select(users.c.id).where(users.c.username == username, users.c.active)).first()
+        )
+    why, lock = "", False
+    if not active:
+        why = "unknown or inactive user"
+        _spend_like_a_verify(password)
+    elif claimed is None or claimed.failed_logins > MAX_FAILURES:
+        why, lock = "account locked after repeated failures", claimed is not None
+    else:
+        try:
+            _hasher.verify(claimed.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            why = "wrong password"
+            if claimed.failed_logins >= MAX_FAILURES:
+                lock = True
+                why += f"; locked for {int(LOCK_FOR.total_seconds() // 60)} minutes"
+    with store.write() as conn:
+        if claimed is not None and lock:
+            conn.execute(
+                update(users)
+                .where(users.c.id == claimed.id)
+                .values(failed_logins=0, locked_until=now + LOCK_FOR)
+            )
+        elif claimed is not None and not why:
+            conn.execute(
+                update(users).where(users.c.id == claimed.id).values(failed_logins=0, locked_until=None)
+            )
         if why:
-            if row is not None and why == "wrong password":
-                failures = row["failed_logins"] + 1
-                values: dict[str, object] = {"failed_logins": failures}
-                if failures >= MAX_FAILURES:
-                    values.update(failed_logins=0, locked_until=now + LOCK_FOR)
-                    why += f"; locked for {int(LOCK_FOR.total_seconds() // 60)} minutes"
-                conn.execute(update(users).where(users.c.id == row["id"]).values(**values))
             audit.append_in(conn, target, "auth.login_failed", "user", target, {"via": via, "why": why})
         else:
-            assert row is not None
-            conn.execute(
-                update(users).where(users.c.id == row["id"]).values(failed_logins=0, locked_until=None)
-            )
             audit.append_in(conn, target, "auth.login", "user", target, {"via": via})
     if why:
         locked = "locked" in why
         raise AuthError("account locked; try again later" if locked else "wrong user name or password")
-    assert row is not None
-    return User(row["username"], row["role"])
+    assert claimed is not None
+    return User(username, claimed.role)
 
 
 def issue_token(store: Store, user: User, kind: str = "api") -> Token:

@@ -11,9 +11,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from vigil.web import page
 from vigil.web.api.graph import api
-from vigil.web.auth import Principal, optional_principal
+from vigil.web.auth import Principal
 from vigil.web.context import AppContext, get_ctx
-from vigil.workflow.roles import Permission, can
+from vigil.web.page import page_access
+from vigil.workflow.roles import Permission
 
 PAGE = "/graph"
 NAV = [("Network", PAGE)]
@@ -24,11 +25,10 @@ router = APIRouter(include_in_schema=False)
 def network_page(
     request: Request,
     ctx: Annotated[AppContext, Depends(get_ctx)],
-    who: Annotated[Principal | None, Depends(optional_principal)],
+    who: Annotated[
+        Principal,
+        Depends(page_access(Permission.VIEW_CASES, "view the network", twin="GET /api/v1/graph/network")),
+    ],
 ) -> Response:
     """The network view: needs a login whose role may view cases."""
-    if who is None:
-        return page.login_redirect()
-    if not can(who.role, Permission.VIEW_CASES):
-        return page.forbidden(request, ctx, who, f"role {who.role!r} may not view the network")
     return page.render(request, ctx, who, "graph.html", graph_api=api.prefix)

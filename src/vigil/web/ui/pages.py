@@ -25,13 +25,15 @@ from vigil.store.media import MediaSink
 from vigil.store.schema import media
 from vigil.store.types import MAX_ROW_ID
 from vigil.web import charts, login_csrf, page
-from vigil.web.auth import SESSION_COOKIE, Principal, csrf_ok, optional_principal
+from vigil.web.auth import SESSION_COOKIE, Principal, csrf_ok, optional_principal, public
 from vigil.web.context import AppContext, get_ctx
 from vigil.web.errors import error_response
+from vigil.web.page import page_access
+from vigil.web.transport import secure_cookies
 from vigil.workflow import accounts
 from vigil.workflow.errors import AuthError, WorkflowError
 from vigil.workflow.queue import MAX_PAGE, list_queue, open_case
-from vigil.workflow.roles import Permission, can
+from vigil.workflow.roles import Permission
 from vigil.workflow.sla import next_deadline
 from vigil.workflow.states import LABELS, REQUIRED_DETAILS, Decision, RecheckOutcome
 from vigil.workflow.stats import dashboard
@@ -51,12 +53,20 @@ def _login_page(request: Request, ctx: AppContext, status: int = 200, **values: 
     return response
 
 
-@router.get("/login", response_class=HTMLResponse)
+VIEW_CASES = Permission.VIEW_CASES
+CASES = page_access(VIEW_CASES, "view cases", twin="GET /api/v1/cases")
+CASE = page_access(VIEW_CASES, "view cases", twin="GET /api/v1/cases/{case_id}")
+MOVE = page_access(Permission.WORK_CASES, "work cases", twin="POST /api/v1/cases/{case_id}/transition")
+MEDIA = page_access(VIEW_CASES, "view media", json=True)
+AUDIT = page_access(Permission.VIEW_AUDIT, "read the audit log", twin="GET /api/v1/audit")
+
+
+@router.get("/login", response_class=HTMLResponse, dependencies=[Depends(public)])
 def login_form(request: Request, ctx: AppContext = Depends(get_ctx)) -> HTMLResponse:
     return _login_page(request, ctx)
 
 
-@router.post("/login", response_class=HTMLResponse)
+@router.post("/login", response_class=HTMLResponse, dependencies=[Depends(public)])
 def login(
     request: Request,
     username: Annotated[str, Form(max_length=64)] = "",
@@ -78,25 +88,35 @@ def login(
         token.value,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=secure_cookies(request),
         max_age=int(accounts.SESSION_TTL.total_seconds()),
     )
     return response
 
 
-@router.post("/logout")
+@router.post("/logout", dependencies=[Depends(public)])
 def logout(
     request: Request,
     csrf: Annotated[str, Form(max_length=200)] = "",
     who: Principal | None = Depends(optional_principal),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
-    if who is not None and who.via == "session" and csrf_ok(who, csrf):
+    """End the session, on the server first. A live session's log-out needs its CSRF token like every
+    other change (403 otherwise, and the session goes on); without a live session there is nothing to end
+    but the cookie."""
+    if who is not None and who.via == "session":
+        if not csrf_ok(who, csrf):
+            return page.forbidden(request, ctx, who, "missing or wrong CSRF token; reload the page")
         accounts.revoke_token(ctx.store, request.cookies.get(SESSION_COOKIE, ""))
         audit.append(ctx.store, who.name, "auth.logout", "user", who.name, {"via": "ui"})
     response = page.login_redirect()
-    response.delete_cookie(SESSION_COOKIE)
+    end_session_cookie(response, request)
     return response
+
+
+def end_session_cookie(response: Response, request: Request) -> None:
+    """Tell the browser to drop the session cookie (with the attributes it was set with)."""
+    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict", secure=secure_cookies(request))
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -106,12 +126,10 @@ def queue(
     severity: str = "",
     after: str = "",
     tab: str = "all",
-    who: Principal | None = Depends(optional_principal),
+    who: Principal = Depends(CASES),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     """The queue: tabs with counts (the active one in ``?tab=``, so it can be bookmarked), filters, rows."""
-    if who is None:
-        return page.login_redirect()
     viewer = Viewer(who.name, who.role, ctx.sla, utcnow())
     try:
         where = tab_clause(tab, viewer)
@@ -141,11 +159,9 @@ def queue(
 def case_page(
     request: Request,
     case_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)],
-    who: Principal | None = Depends(optional_principal),
+    who: Principal = Depends(CASE),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
-    if who is None:
-        return page.login_redirect()
     return render_case(request, ctx, who, case_id)
 
 
@@ -195,15 +211,11 @@ def case_transition(
     decision: Annotated[str, Form(max_length=32)] = "",
     outcome: Annotated[str, Form(max_length=32)] = "",
     csrf: Annotated[str, Form(max_length=200)] = "",
-    who: Principal | None = Depends(optional_principal),
+    who: Principal = Depends(MOVE),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
-    if who is None:
-        return page.login_redirect()
     if who.via != "session" or not csrf_ok(who, csrf):
         return page.forbidden(request, ctx, who, "missing or wrong CSRF token; reload the page")
-    if not can(who.role, Permission.WORK_CASES):
-        return page.forbidden(request, ctx, who, f"role {who.role!r} may not work cases")
     details: dict[str, Any] = {k: v for k, v in (("decision", decision), ("outcome", outcome)) if v}
     try:
         transition(ctx.store, case_id, to, who.name, who.role, reason, **details)
@@ -217,16 +229,12 @@ def reveal(
     request: Request,
     case_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)],
     sha256: Sha,
-    who: Principal | None = Depends(optional_principal),
+    who: Principal = Depends(MEDIA),
     ctx: AppContext = Depends(get_ctx),
 ) -> JSONResponse:
     """The reviewer chose to see a medium unblurred: put it on the record."""
-    if who is None:
-        return error_response(401, "log in first")
     if not csrf_ok(who, request.headers.get("x-csrf-token")):
         return error_response(403, "missing or wrong CSRF token")
-    if not can(who.role, Permission.VIEW_CASES):
-        return error_response(403, f"role {who.role!r} may not view cases")
     audit.append(ctx.store, who.name, "media.reveal", "media", sha256, {"case": case_id})
     return JSONResponse({"revealed": sha256})
 
@@ -235,13 +243,9 @@ def reveal(
 def media_file(
     sha256: Sha,
     case: int = 0,
-    who: Principal | None = Depends(optional_principal),
+    who: Principal = Depends(MEDIA),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
-    if who is None:
-        return error_response(401, "log in first")
-    if not can(who.role, Permission.VIEW_CASES):
-        return error_response(403, f"role {who.role!r} may not view media")
     with ctx.store.read() as conn:
         mime = conn.execute(select(media.c.mime).where(media.c.sha256 == sha256)).scalar()
     path = MediaSink(ctx.config.media_dir).path_for(sha256)
@@ -255,13 +259,9 @@ def media_file(
 def audit_page(
     request: Request,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
-    who: Principal | None = Depends(optional_principal),
+    who: Principal = Depends(AUDIT),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
-    if who is None:
-        return page.login_redirect()
-    if not can(who.role, Permission.VIEW_AUDIT):
-        return page.forbidden(request, ctx, who, f"role {who.role!r} may not read the audit log")
     found = audit.entries(ctx.store, 200, offset)
     return page.render(
         request,
@@ -284,10 +284,10 @@ def reveal_control(ctx: AppContext, who: Principal) -> dict[str, Any]:
 
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard_page(
-    request: Request, who: Principal | None = Depends(optional_principal), ctx: AppContext = Depends(get_ctx)
+    request: Request,
+    who: Principal = Depends(page_access(VIEW_CASES, "view case figures")),
+    ctx: AppContext = Depends(get_ctx),
 ) -> Response:
-    if who is None:
-        return page.login_redirect()
     data = dashboard(ctx.store)
     per_state = {str(s): float(data.cases_per_state.get(str(s), 0)) for s in CaseState}
     overdue = overdue_per_queue(ctx.store, Viewer(who.name, who.role, ctx.sla, utcnow()))

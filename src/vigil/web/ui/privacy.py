@@ -20,15 +20,21 @@ from vigil.privacy.access import ADMIN
 from vigil.store.types import MAX_ROW_ID
 from vigil.web import page
 from vigil.web.api import privacy as api
-from vigil.web.auth import Principal, csrf_ok, optional_principal
+from vigil.web.auth import Principal, csrf_ok
 from vigil.web.context import AppContext, get_ctx
 from vigil.web.errors import ApiError
-from vigil.workflow.roles import Permission, can
+from vigil.web.page import page_access
+from vigil.workflow.roles import Permission
 
 router = APIRouter()
 router.include_router(api.router)
 pages = APIRouter(prefix="/privacy", include_in_schema=False)
 NAV = [("Do not refer", "/privacy/dnr"), ("Reveals", "/privacy/reveals")]
+KEEP = "keep do-not-refer entries"
+DNR = page_access(Permission.MANAGE_DNR, KEEP, twin="GET /api/v1/privacy/dnr")
+DNR_ADD = page_access(Permission.MANAGE_DNR, KEEP, twin="POST /api/v1/privacy/dnr")
+DNR_LIFT = page_access(Permission.MANAGE_DNR, KEEP, twin="POST /api/v1/privacy/dnr/{entry_id}/lift")
+REVEALS = page_access(Permission.PRIVACY_REPORT, "read the reveal report", twin="GET /api/v1/privacy/reveals")
 
 
 def _dnr_page(
@@ -52,25 +58,15 @@ def _dnr_page(
     )
 
 
-def _checked(request: Request, ctx: AppContext, who: Principal | None, csrf: str) -> Response | None:
-    """A response that refuses the change, or ``None`` when the caller may keep do-not-refer entries."""
-    if who is None:
-        return page.login_redirect()
+def _checked(request: Request, ctx: AppContext, who: Principal, csrf: str) -> Response | None:
+    """A response that refuses the change (no CSRF token: the role was checked by the page's gate)."""
     if who.via != "session" or not csrf_ok(who, csrf):
         return page.forbidden(request, ctx, who, "missing or wrong CSRF token; reload the page")
-    if not can(who.role, Permission.MANAGE_DNR):
-        return page.forbidden(request, ctx, who, f"role {who.role!r} does not keep do-not-refer entries")
     return None
 
 
 @pages.get("/dnr", response_class=HTMLResponse)
-def dnr_page(
-    request: Request, who: Principal | None = Depends(optional_principal), ctx: AppContext = Depends(get_ctx)
-) -> Response:
-    if who is None:
-        return page.login_redirect()
-    if not can(who.role, Permission.MANAGE_DNR):
-        return page.forbidden(request, ctx, who, f"role {who.role!r} does not keep do-not-refer entries")
+def dnr_page(request: Request, who: Principal = Depends(DNR), ctx: AppContext = Depends(get_ctx)) -> Response:
     return _dnr_page(request, ctx, who)
 
 
@@ -82,12 +78,12 @@ def dnr_add(
     reason: Annotated[str, Form(max_length=4000)] = "",
     days: Annotated[int, Form(ge=1, le=100_000)] = 90,
     csrf: Annotated[str, Form(max_length=200)] = "",
-    who: Principal | None = Depends(optional_principal),
+    who: Principal = Depends(DNR_ADD),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     refused = _checked(request, ctx, who, csrf)
-    if refused is not None or who is None:
-        return refused or page.login_redirect()
+    if refused is not None:
+        return refused
     try:
         api.add_dnr(
             ctx, who, api.DnrIn(kind=kind, value=value, reason=reason, days=days, expires_at=None, owner=None)
@@ -104,12 +100,12 @@ def dnr_lift(
     entry_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)],
     note: Annotated[str, Form(max_length=2000)] = "",
     csrf: Annotated[str, Form(max_length=200)] = "",
-    who: Principal | None = Depends(optional_principal),
+    who: Principal = Depends(DNR_LIFT),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     refused = _checked(request, ctx, who, csrf)
-    if refused is not None or who is None:
-        return refused or page.login_redirect()
+    if refused is not None:
+        return refused
     try:
         api.lift_dnr(ctx, who, entry_id, note)
     except (UsageError, ApiError) as exc:
@@ -120,12 +116,8 @@ def dnr_lift(
 
 @pages.get("/reveals", response_class=HTMLResponse)
 def reveals_page(
-    request: Request, who: Principal | None = Depends(optional_principal), ctx: AppContext = Depends(get_ctx)
+    request: Request, who: Principal = Depends(REVEALS), ctx: AppContext = Depends(get_ctx)
 ) -> Response:
-    if who is None:
-        return page.login_redirect()
-    if not can(who.role, Permission.PRIVACY_REPORT):
-        return page.forbidden(request, ctx, who, f"role {who.role!r} may not read the reveal report")
     report: dict[str, Any] = reveal.reveal_report(ctx.store)
     return page.render(request, ctx, who, "privacy_reveals.html", report=report, reasons=reveal.REASON_CODES)
 

@@ -27,17 +27,19 @@ from vigil.referral.strings import available
 from vigil.referral.webhook import send_webhook
 from vigil.store.types import MAX_ROW_ID
 from vigil.web import page
-from vigil.web.auth import Principal, csrf_ok, optional_principal
+from vigil.web.auth import Principal, csrf_ok
 from vigil.web.context import AppContext, get_ctx
+from vigil.web.page import page_access
 from vigil.web.ui.pages import render_case
 from vigil.workflow.errors import WorkflowError
-from vigil.workflow.roles import Permission, can
+from vigil.workflow.roles import Permission
 
 router = APIRouter(include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 CHANNELS = {"email": "e-mail (SMTP)", "webhook": "signed webhook"}
 MAX_URLS = 50
 MAX_URL = 2048
+DOCUMENTS = page_access(Permission.WORK_CASES, "draft or send documents")
 
 
 class FormInvalid(UsageError):
@@ -112,22 +114,12 @@ def parse_draft(ctx: AppContext, fields: dict[str, Any], grounds: list[str]) -> 
     )
 
 
-def refusal(
-    request: Request,
-    ctx: AppContext,
-    who: Principal | None,
-    csrf: str,
-    doing: str | None = "draft or send documents",
-) -> tuple[Response | None, Principal | None]:
-    """A response refusing the change (no session, CSRF, role), or ``None`` and who may make it. With
-    ``doing=None`` the role is left to the core function, which checks it and audits a refusal."""
-    if who is None:
-        return page.login_redirect(), None
+def refusal(request: Request, ctx: AppContext, who: Principal, csrf: str) -> Response | None:
+    """A response refusing the change for want of the session's CSRF token, or ``None`` (the page's gate,
+    ``page_access``, has checked the role)."""
     if who.via != "session" or not csrf_ok(who, csrf):
-        return page.forbidden(request, ctx, who, "missing or wrong CSRF token; reload the page"), None
-    if doing is not None and not can(who.role, Permission.WORK_CASES):
-        return page.forbidden(request, ctx, who, f"role {who.role!r} may not {doing}"), None
-    return None, who
+        return page.forbidden(request, ctx, who, "missing or wrong CSRF token; reload the page")
+    return None
 
 
 def _status(exc: VigilError) -> int:
@@ -152,13 +144,13 @@ def draft_document(
     file_number: Annotated[str, Form(max_length=200)] = "",
     lang: Annotated[str, Form(max_length=8)] = "en",
     csrf: Annotated[str, Form(max_length=200)] = "",
-    who: Principal | None = Depends(optional_principal),
+    user: Principal = Depends(DOCUMENTS),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     """Draft a document for a decided case: the first one proposes the case for a second person's approval."""
-    refused, user = refusal(request, ctx, who, csrf)
-    if refused is not None or user is None:
-        return refused or page.login_redirect()
+    refused = refusal(request, ctx, user, csrf)
+    if refused is not None:
+        return refused
     submitted: dict[str, Any] = {
         "kind": kind,
         "provider": provider,
@@ -213,15 +205,15 @@ def send_document(
     webhook: Annotated[str, Form(max_length=MAX_URL)] = "",
     override_reason: Annotated[str, Form(max_length=MAX_REASON)] = "",
     csrf: Annotated[str, Form(max_length=200)] = "",
-    who: Principal | None = Depends(optional_principal),
+    user: Principal = Depends(DOCUMENTS),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     """Send an approved document by e-mail or webhook; the delivery (or its failure) is recorded. A
     destination the registry does not list for the provider needs ``override_reason`` from a signed-in
     user whose role may override (``destinations``)."""
-    refused, user = refusal(request, ctx, who, csrf)
-    if refused is not None or user is None:
-        return refused or page.login_redirect()
+    refused = refusal(request, ctx, user, csrf)
+    if refused is not None:
+        return refused
     try:
         document = get_document(ctx.store, document_id)
     except UsageError as exc:

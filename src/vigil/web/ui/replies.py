@@ -5,11 +5,12 @@ complaint or a reinstatement.
 The fields go as typed to ``vigil.referral.replies.record_reply``, the function behind
 ``POST /api/v1/documents/{id}/replies`` and ``vigil referral reply``: it checks the role (and audits a
 refusal), checks the Annex forms field by field, stores the reply, writes the case history and the audit
-log, moves a ``sent`` case on and makes the re-check of an order's URLs due after an Annex II. This module
-checks nothing itself; it only passes the fields the chosen kind's form has. A refusal re-renders the case
-page with the reason (``#reply-error``) and the form as typed: 422 for a field the form cannot use (the
+log, moves a ``sent`` case on and makes the re-check of an order's URLs due after an Annex II. Like its API
+twin, the page lets only roles with ``cases.work`` in (403 at its gate, ``page_access``); it checks no
+field itself and only passes the fields the chosen kind's form has. A refusal re-renders the case page
+with the reason (``#reply-error``) and the form as typed: 422 for a field the form cannot use (the
 message names it), 409 when the document cannot take that reply, 404 for an unknown document, 403 for a
-missing CSRF token or a role without ``cases.work``."""
+missing CSRF token."""
 
 from __future__ import annotations
 
@@ -23,11 +24,13 @@ from vigil.referral.annex_replies import ANNEX_II_FIELDS, ANNEX_III_FIELDS, MAX_
 from vigil.referral.documents import get_document
 from vigil.referral.replies import REASON_LABELS, record_reply
 from vigil.web import page
-from vigil.web.auth import Principal, optional_principal
+from vigil.web.auth import Principal
 from vigil.web.context import AppContext, get_ctx
+from vigil.web.page import page_access
 from vigil.web.ui.pages import render_case
 from vigil.web.ui.referral import Id, refusal
 from vigil.workflow.errors import Forbidden, WorkflowError
+from vigil.workflow.roles import Permission
 
 router = APIRouter(include_in_schema=False)
 # Longer than the core's limit, so that the core names a field that is too long.
@@ -37,7 +40,10 @@ FIELDS: dict[str, frozenset[str]] = {
     "annex_iii": frozenset(ANNEX_III_FIELDS - {"reason"}),
     "obstacle_ended": frozenset({"clarification", "note"}),
 }
-OTHER = frozenset({"note"})  # acknowledgement, complaint, reinstatement: free objects in the core
+OTHER = frozenset({"note"})
+REPLIES = page_access(
+    Permission.WORK_CASES, "record replies", twin="POST /api/v1/documents/{document_id}/replies"
+)  # acknowledgement, complaint, reinstatement: free objects in the core
 
 
 def reply_data(kind: str, typed: dict[str, str], reasons: list[str]) -> dict[str, Any]:
@@ -72,13 +78,13 @@ def post_reply(
     clarification: Text = "",
     note: Text = "",
     csrf: Annotated[str, Form(max_length=200)] = "",
-    who: Principal | None = Depends(optional_principal),
+    user: Principal = Depends(REPLIES),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     """Record a provider's reply to a sent document, through the core function the API uses."""
-    refused, user = refusal(request, ctx, who, csrf, doing=None)
-    if refused is not None or user is None:
-        return refused or RedirectResponse("/login", status_code=303)
+    refused = refusal(request, ctx, user, csrf)
+    if refused is not None:
+        return refused
     typed = {
         "reference": reference,
         "received_at": received_at,

@@ -11,9 +11,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from vigil.watch.health import source_health
 from vigil.web import charts, page
-from vigil.web.auth import Principal, optional_principal
+from vigil.web.auth import Principal
 from vigil.web.context import AppContext, get_ctx
-from vigil.workflow.roles import Permission, can
+from vigil.web.page import page_access
+from vigil.workflow.roles import Permission
 
 router = APIRouter(include_in_schema=False)
 NAV = [("Sources", "/sources")]
@@ -22,12 +23,12 @@ RUNS_CHARTED = 60
 
 @router.get("/sources", response_class=HTMLResponse)
 def sources_page(
-    request: Request, who: Principal | None = Depends(optional_principal), ctx: AppContext = Depends(get_ctx)
+    request: Request,
+    who: Principal = Depends(
+        page_access(Permission.VIEW_CASES, "see the watched sources", twin="GET /api/v1/watch/sources")
+    ),
+    ctx: AppContext = Depends(get_ctx),
 ) -> Response:
-    if who is None:
-        return page.login_redirect()
-    if not can(who.role, Permission.VIEW_CASES):
-        return page.forbidden(request, ctx, who, f"role {who.role!r} may not see the watched sources")
     rows = source_health(ctx.store, RUNS_CHARTED)
     svgs = [(row["name"], len(row["runs"]), _chart(row)) for row in rows if row["runs"]]
     return page.render(request, ctx, who, "sources.html", rows=rows, svgs=svgs, when=_when)

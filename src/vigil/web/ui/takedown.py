@@ -7,18 +7,20 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from vigil.errors import UsageError
 from vigil.referral.transparency import build_report
 from vigil.web import charts
 from vigil.web.api.takedown import period
-from vigil.web.auth import Principal, optional_principal
+from vigil.web.auth import Principal
 from vigil.web.context import AppContext, get_ctx
+from vigil.web.page import page_access
 from vigil.workflow.roles import Permission, can
 
 router = APIRouter(include_in_schema=False)
 NAV = [("Takedown", "/reports/transparency")]
+FIGURES = page_access(Permission.VIEW_CASES, "read takedown figures", twin="GET /api/v1/reports/transparency")
 
 
 def report_charts(report: dict[str, Any]) -> dict[str, str]:
@@ -60,15 +62,10 @@ def transparency_page(
     request: Request,
     start: Annotated[date | None, Query()] = None,
     end: Annotated[date | None, Query()] = None,
-    who: Principal | None = Depends(optional_principal),
+    who: Principal = Depends(FIGURES),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
-    if who is None:
-        return RedirectResponse("/login", status_code=303)
     values: dict[str, Any] = {"who": who, "nav": ctx.nav, "can": can, "Permission": Permission}
-    if not can(who.role, Permission.VIEW_CASES):
-        values["message"] = f"role {who.role!r} may not read takedown figures"
-        return ctx.templates.TemplateResponse(request, "error.html", values, status_code=403)
     try:
         first, last, lower, upper = period(start, end)
     except UsageError as exc:
