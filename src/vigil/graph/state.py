@@ -71,6 +71,12 @@ def next_version(conn: Connection) -> int:
     return int(get_state(conn, "version", 0)) + 1
 
 
+def mark_removed(conn: Connection) -> None:
+    """Record that the open write transaction removes rows: a loaded graph older than its version is
+    loaded whole again (``vigil.graph.loaded``; a delta of changed rows cannot express a removal)."""
+    set_state(conn, "removed", next_version(conn))
+
+
 def bump_version(conn: Connection) -> int:
     new = int(get_state(conn, "version", 0)) + 1
     set_state(conn, "version", new)
