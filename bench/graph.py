@@ -13,8 +13,10 @@ analyses, ``--delta-batches`` more batches of 500 go through the pipeline one at
 the view a server holds (``GraphView.whole()``, which applies the changed rows) is timed against a full
 load of the same graph, in the same process. With ``--export-baseline REV`` the GEXF export is also
 written by ``export.py`` as it was at git revision REV, timed, and compared byte for byte with this one.
-Wall and CPU seconds are both printed: the machine may be shared. A table on stderr, one JSON object on
-stdout.
+The crash guard (``vigil.graph.isolation``) is measured after the analyses: the start of the analysis
+process and each analysis a request makes, warm, in process and apart (``--guard-repeat`` requests each,
+median); the succession inference is timed inside the hook's batches. Wall and CPU seconds are both
+printed: the machine may be shared. A table on stderr, one JSON object on stdout.
 """
 
 from __future__ import annotations
@@ -36,19 +38,22 @@ from rich.table import Table
 from vigil.boot import open_store
 from vigil.config import Config
 from vigil.core.model import Item
+from vigil.graph import update as graph_update
 from vigil.graph.admins import administrators
 from vigil.graph.centrality import key_actors
 from vigil.graph.communities import communities
 from vigil.graph.export import export_file
+from vigil.graph.isolation import InProcess, Isolated
 from vigil.graph.lineage import lineage
 from vigil.graph.loaded import load_whole
 from vigil.graph.network import network
 from vigil.graph.paths import ego, shortest_path
 from vigil.graph.spreaders import spreaders
 from vigil.graph.stats import stats
+from vigil.graph.succession import affected_outlets
 from vigil.graph.synthetic import stream_network
 from vigil.graph.update import catch_up
-from vigil.graph.view import GraphView
+from vigil.graph.view import GraphView, resolve_node
 from vigil.ingest.pipeline import Pipeline
 from vigil.store import Store
 
@@ -98,9 +103,22 @@ def build(store: Store, batches: Iterator[list[Item]], n_items: int, budget: flo
 
 
 def hook(store: Store, batches: Iterator[list[Item]], n_items: int) -> dict[str, Any]:
-    """More items through the pipeline (no detectors): each batch is graphed by the registered hook."""
+    """More items through the pipeline (no detectors): each batch is graphed by the registered hook. The
+    succession inference inside it (``infer_successions``) is timed on its own."""
     pipeline = Pipeline(store, [])
     assert pipeline.hooks, "the graph hook is not registered (pip install -e . to refresh entry points)"
+    inference: list[float] = []
+    reconciled: list[int] = []
+    infer = graph_update.infer_successions
+
+    def timed_inference(conn: Any, written: Any) -> Any:
+        start = time.perf_counter()
+        reconciled.append(len(affected_outlets(conn, written)))
+        out = infer(conn, written)
+        inference.append(time.perf_counter() - start)
+        return out
+
+    graph_update.infer_successions = timed_inference
     pending: list[Item] = []
     for batch in batches:
         pending.extend(batch)
@@ -111,10 +129,14 @@ def hook(store: Store, batches: Iterator[list[Item]], n_items: int) -> dict[str,
     wall, cpu, _ = timed(
         lambda: [pipeline.process(pending[i : i + HOOK_BATCH]) for i in range(0, len(pending), HOOK_BATCH)]
     )
+    graph_update.infer_successions = infer
     graphed = stats(store)["items_graphed"] - before
     return {
         "items": len(pending),
         "graphed_by_hook": graphed,
+        "inference_ms_per_batch": round(1000 * sum(inference) / max(1, len(inference)), 2),
+        "inference_max_ms": round(1000 * max(inference, default=0.0), 2),
+        "outlets_reconciled_per_batch": round(sum(reconciled) / max(1, len(reconciled)), 2),
         "batch": HOOK_BATCH,
         "wall_s": round(wall, 2),
         "cpu_s": round(cpu, 2),
@@ -156,6 +178,53 @@ def delta(store: Store, batches: Iterator[list[Item]], n_batches: int) -> dict[s
         "median_full_s": round(mid_full, 3),
         "ratio": round(mid_full / mid_delta, 1) if mid_delta else None,
     }
+
+
+def guard(store: Store, repeat: int) -> list[dict[str, Any]]:
+    """What running the analyses apart costs the server: the child's start (spawn, imports, its full load
+    of the graph) against a full load here, and each analysis a request makes, warm (graph loaded, result
+    cached), in this process's main thread (``InProcess``: no guard) and through the child (``Isolated``),
+    median of ``repeat``: the difference is the latency the guard adds to a request."""
+    here = InProcess(store)
+    apart = Isolated(store)
+    rows: list[dict[str, Any]] = []
+    try:
+        full = timed(lambda: load_whole(store))[0]
+        start = timed(lambda: apart.run("held"))[0]
+        rows.append(
+            {
+                "request": "first analysis: child started, graph loaded there (vs a full load here)",
+                "in_process_s": round(full, 3),
+                "isolated_s": round(start, 3),
+                "added_ms": round(1000 * (start - full), 1),
+            }
+        )
+        center = resolve_node(store, "outlet:outlet 0")
+        other = resolve_node(store, "outlet:outlet 1")
+        asks: list[tuple[str, str, tuple[Any, ...]]] = [
+            ("network view (300 nodes)", "network", ((), None, None, None, 300)),
+            ("network view (2000 nodes)", "network", ((), None, None, None, 2000)),
+            ("communities", "communities", ("leiden",)),
+            ("key actors", "key_actors", (20,)),
+            ("shortest path", "path", (center, other)),
+        ]
+        for label, name, args in asks:
+            here.run(name, *args)  # warm both: graph loaded, results cached for this version
+            apart.run(name, *args)
+            inside = sorted(timed(lambda n=name, a=args: here.run(n, *a))[0] for _ in range(repeat))  # type: ignore[misc]
+            outside = sorted(timed(lambda n=name, a=args: apart.run(n, *a))[0] for _ in range(repeat))  # type: ignore[misc]
+            mid_in, mid_out = inside[repeat // 2], outside[repeat // 2]
+            rows.append(
+                {
+                    "request": label,
+                    "in_process_s": round(mid_in, 4),
+                    "isolated_s": round(mid_out, 4),
+                    "added_ms": round(1000 * (mid_out - mid_in), 2),
+                }
+            )
+    finally:
+        apart.close()
+    return rows
 
 
 def export_baseline(store: Store, home: Path, rev: str) -> dict[str, Any]:
@@ -230,6 +299,7 @@ def main() -> None:
     parser.add_argument("--db", default="", help="Database URL (default: a temporary SQLite file).")
     parser.add_argument("--delta-batches", type=int, default=5, help="Batches timed: delta vs full load.")
     parser.add_argument("--export-baseline", default="", help="Git revision whose GEXF writer to compare.")
+    parser.add_argument("--guard-repeat", type=int, default=21, help="Requests timed per analysis (guard).")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vigil-bench-graph-") as tmp:
         home = Path(tmp)
@@ -241,6 +311,7 @@ def main() -> None:
             size = stats(store)
             hooked = hook(store, batches, args.hook_items)
             results = analyses(store, home)
+            guarded = guard(store, args.guard_repeat) if args.guard_repeat else []
             deltas = delta(store, batches, args.delta_batches) if args.delta_batches else None
             baseline = export_baseline(store, home, args.export_baseline) if args.export_baseline else None
         finally:
@@ -263,9 +334,20 @@ def main() -> None:
         f"{hooked['wall_s']} ({hooked['cpu_s']})",
         f"{hooked['ms_per_batch']} ms / {HOOK_BATCH}",
     )
+    table.add_row(
+        f"  of which succession inference ({hooked['outlets_reconciled_per_batch']} outlets / batch)",
+        f"{hooked['inference_ms_per_batch']} ms / batch",
+        f"max {hooked['inference_max_ms']} ms",
+    )
     for r in results:
         cold = str(r["cold_s"]) + (f" ({r['cold_cpu_s']})" if "cold_cpu_s" in r else "")
         table.add_row(r["analysis"], cold, "" if r["warm_s"] is None else str(r["warm_s"]))
+    for r in guarded:
+        table.add_row(
+            f"guard: {r['request']} (in process → apart)",
+            f"{r['in_process_s']} → {r['isolated_s']}",
+            f"+{r['added_ms']} ms",
+        )
     if deltas:
         table.add_row(
             f"view after a batch of {HOOK_BATCH}: delta applied (median of {deltas['batches']})",
@@ -292,7 +374,7 @@ def main() -> None:
             f"[yellow]stopped storing after {args.budget:.0f} s at {built['items_built']:,} of "
             f"{args.items:,} items; the rest ran on that graph[/]"
         )
-    report = {"build": built, "graph": size, "hook": hooked, "analyses": results}
+    report = {"build": built, "graph": size, "hook": hooked, "analyses": results, "guard": guarded}
     json.dump({**report, "delta": deltas, "export_baseline": baseline}, sys.stdout, default=str)
     sys.stdout.write("\n")
 

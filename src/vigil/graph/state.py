@@ -57,6 +57,8 @@ def add_counts(conn: Connection, nodes: dict[str, int], edges: dict[str, int]) -
         for part, added in (("nodes", nodes), ("edges", edges)):
             for kind, n in added.items():
                 counts[part][kind] = counts[part].get(kind, 0) + n
+                if counts[part][kind] <= 0:  # rows removed (an inferred succession): as count_rows has it
+                    del counts[part][kind]
     set_state(conn, "counts", counts)
 
 

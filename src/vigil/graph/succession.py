@@ -1,72 +1,241 @@
 """Domain succession: when an outlet's content appears on a new domain after its previous domain went
 quiet (taken down, seized, abandoned), the old domain is ``succeeded-by`` the new one.
 
-Inferred as the graph grows: each new ``domain part-of outlet`` edge is compared with the outlet's other
-domains in order of first appearance; the one just before it is succeeded by it, unless it was still
-active after the new one appeared (then both are live mirrors, not a succession). Explicit successions
-(``meta.replaces``, ``vigil graph outlet succession``) are kept as given.
+**What the inference looks at.** All of an outlet's domains (``domain part-of outlet``: attributed or
+registered with ``vigil graph outlet add --domain``), each with the span of its evidence (``spans``): the
+first and last item on the domain attributed to the outlet (the ``part-of`` edge's dates), or, for a
+domain with no such item (registered, never crawled), the first and last of the outlet's own links to it
+(``links-to`` edges from the outlet's venues, its channels and domains, to the domain). Domains with no
+dated evidence at all are left out. In order of first appearance, each domain is succeeded by the next,
+unless it was still active after the next appeared (both live: mirrors, not a succession). Explicit
+successions (``meta.replaces``, ``vigil graph outlet succession``) are kept as given and take precedence:
+a domain with an explicit predecessor or successor gets no inferred one on that side.
+
+**Whatever order the data came in.** The inferred successions of an outlet are a function of that
+evidence alone: every write that changes an outlet's evidence (``affected_outlets``: a ``part-of`` edge
+to it, an own link between its venues and its domains, an explicit succession on one of its domains)
+reconciles the outlet's inferred edges with what the evidence says now (``reconcile``): the missing are
+added, those whose successor turned out to appear earlier are re-dated, and those that later evidence
+contradicts (an archive of a domain in between, or showing the old domain live later) are removed, the
+removal recorded (``state.mark_removed``) so that loaded graphs load whole. So a late archive, a
+registration before or after the items, and any split of the data into batches give the same lineage.
+
+**Cost.** Per batch, one indexed lookup for the outlets its ``part-of``, ``links-to`` and explicit
+``succeeded-by`` edges touch (``part-of`` edges by source, as many keys as the batch has link ends), then
+per outlet affected: its ``part-of`` edges (by destination), its own links (one lookup by edge key per
+venue × domain pair) and the successions among its domains (by source): proportional to the outlets the
+batch touches and their venues × domains, never to the whole store.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
 
 from vigil.graph.merge import edge_key
-from vigil.graph.state import add_counts, next_version
+from vigil.graph.state import add_counts, among, mark_removed, next_version
 from vigil.graph.tables import graph_edges, graph_nodes
 
+CHUNK = 5_000  # keys per lookup
 
-def _partof_domains(conn: Connection, outlet_id: int) -> list[Any]:
-    n = graph_nodes.c
-    return list(
+
+@dataclass(slots=True)
+class Span:
+    """One of an outlet's domains with the span of its evidence (``dated_by``: ``items`` on it, the
+    outlet's own ``links`` to it, or None when nothing dates it)."""
+
+    node_id: int
+    label: str
+    first: datetime | None = None
+    last: datetime | None = None
+    evidence: list[str] = field(default_factory=list)  # the items behind ``first`` (at most one)
+    dated_by: str | None = None
+    items: int = 0  # the items on it attributed to the outlet (the ``part-of`` edge's count)
+    registered: bool = False
+    node_attrs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Reconciled:
+    added: int = 0
+    removed: int = 0
+    redated: int = 0
+
+
+def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
+
+
+def _inferred(attrs: Any) -> bool:
+    return bool((attrs or {}).get("inferred")) if isinstance(attrs, dict) else False
+
+
+def _lo(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _hi(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def spans(conn: Connection, outlet_id: int) -> dict[int, Span]:
+    """The outlet's domains (node id -> ``Span``), dated by the items on them or by the outlet's links."""
+    e, n = graph_edges.c, graph_nodes.c
+    rows = (
         conn.execute(
             select(
-                graph_edges.c.src, graph_edges.c.first_seen, graph_edges.c.last_seen, graph_edges.c.evidence
+                e.src,
+                e.first_seen,
+                e.last_seen,
+                e.count,
+                e.evidence,
+                e.attrs,
+                n.kind,
+                n.label,
+                n.attrs.label("node_attrs"),
             )
-            .join(graph_nodes, n.id == graph_edges.c.src)
-            .where(graph_edges.c.dst == outlet_id, graph_edges.c.kind == "part-of", n.kind == "domain")
-            .where(graph_edges.c.first_seen.is_not(None))
-            .order_by(graph_edges.c.first_seen, graph_edges.c.src)
+            .join(graph_nodes, n.id == e.src)
+            .where(e.dst == outlet_id, e.kind == "part-of")
         )
+        .mappings()
+        .all()
     )
-
-
-def infer_successions(conn: Connection, new_edges: list[tuple[int, int, str]]) -> int:
-    outlets = {dst for _, dst, kind in new_edges if kind == "part-of"}
-    new_src = {(src, dst) for src, dst, kind in new_edges if kind == "part-of"}
-    added = 0
-    for outlet_id in sorted(outlets):
-        kind = conn.execute(select(graph_nodes.c.kind).where(graph_nodes.c.id == outlet_id)).scalar()
-        if kind != "outlet":
+    venues = [r["src"] for r in rows]
+    out: dict[int, Span] = {}
+    for r in rows:
+        if r["kind"] != "domain":
             continue
-        domains = _partof_domains(conn, outlet_id)
-        for before, after in itertools.pairwise(domains):
-            if (after.src, outlet_id) not in new_src:
+        attrs, node_attrs = r["attrs"], r["node_attrs"]
+        span = out[r["src"]] = Span(
+            r["src"],
+            r["label"],
+            items=int(r["count"] or 0),
+            registered=bool(attrs.get("registered")) if isinstance(attrs, dict) else False,
+            node_attrs=dict(node_attrs) if isinstance(node_attrs, dict) else {},
+        )
+        if r["first_seen"] is not None:
+            span.first, span.last = r["first_seen"], _hi(r["first_seen"], r["last_seen"])
+            span.dated_by, span.evidence = "items", _first_item(r["evidence"])
+    undated = [d for d, s in out.items() if s.dated_by is None]
+    keys = [edge_key(v, d, "links-to") for d in undated for v in venues if v != d]
+    for part in _chunks(keys):
+        links = conn.execute(
+            select(e.dst, e.first_seen, e.last_seen, e.evidence).where(among(conn, e.ekey, list(part)))
+        ).mappings()
+        for link in links:
+            if link["first_seen"] is None:
                 continue
-            if before.last_seen is not None and before.last_seen > after.first_seen:
-                continue  # still live when the new one appeared: a mirror, not a successor
-            if _has_successor_edge(conn, after.src):
-                continue
-            add_succession(
-                conn, before.src, after.src, after.first_seen, list(after.evidence or [])[:1], outlet_id
-            )
-            added += 1
-    return added
+            span = out[link["dst"]]
+            if span.first is None or link["first_seen"] < span.first:
+                span.evidence = _first_item(link["evidence"])
+            span.first = _lo(span.first, link["first_seen"])
+            span.last = _hi(span.last, _hi(link["first_seen"], link["last_seen"]))
+            span.dated_by = "links"
+    return out
 
 
-def _has_successor_edge(conn: Connection, domain_id: int) -> bool:
-    return (
-        conn.execute(
-            select(graph_edges.c.id).where(
-                graph_edges.c.dst == domain_id, graph_edges.c.kind == "succeeded-by"
+def _first_item(evidence: Any) -> list[str]:
+    return [x for x in (evidence if isinstance(evidence, list) else [])[:1] if isinstance(x, str)]
+
+
+def affected_outlets(conn: Connection, written: Sequence[tuple[int, int, str]]) -> set[int]:
+    """The outlets whose domain evidence the written edges (src, dst, kind) change."""
+    outlets = {dst for _, dst, kind in written if kind == "part-of"}
+    pairs = [(src, dst, kind) for src, dst, kind in written if kind in ("links-to", "succeeded-by")]
+    ends = sorted({x for src, dst, _ in pairs for x in (src, dst)})
+    owners: dict[int, set[int]] = {}
+    e = graph_edges.c
+    for part in _chunks(ends):
+        for src, dst in conn.execute(
+            select(e.src, e.dst).where(among(conn, e.src, list(part)), e.kind == "part-of")
+        ):
+            owners.setdefault(src, set()).add(dst)
+    for src, dst, kind in pairs:
+        mine, theirs = owners.get(src, set()), owners.get(dst, set())
+        # A link counts where it goes from an outlet's venue to its domain; an explicit succession
+        # matters to the outlets of either end.
+        outlets |= (mine & theirs) if kind == "links-to" else (mine | theirs)
+    if not outlets:
+        return set()
+    n = graph_nodes.c
+    found = conn.execute(select(n.id).where(among(conn, n.id, sorted(outlets)), n.kind == "outlet"))
+    return set(found.scalars())
+
+
+def infer_successions(conn: Connection, written: Sequence[tuple[int, int, str]]) -> Reconciled:
+    """Reconcile the inferred successions of every outlet the written edges touch."""
+    total = Reconciled()
+    for outlet_id in sorted(affected_outlets(conn, written)):
+        done = reconcile(conn, outlet_id)
+        total.added += done.added
+        total.removed += done.removed
+        total.redated += done.redated
+    return total
+
+
+def reconcile(conn: Connection, outlet_id: int) -> Reconciled:
+    """Bring the outlet's inferred successions to what its domains' evidence says now."""
+    domains = spans(conn, outlet_id)
+    e = graph_edges.c
+    existing = [
+        r
+        for part in _chunks(sorted(domains))
+        for r in conn.execute(
+            select(e.id, e.src, e.dst, e.first_seen, e.evidence, e.attrs).where(
+                among(conn, e.src, list(part)), e.kind == "succeeded-by"
             )
-        ).first()
-        is not None
-    )
+        )
+        if r.dst in domains
+    ]
+    explicit_after = {r.src for r in existing if not _inferred(r.attrs)}
+    explicit_before = {r.dst for r in existing if not _inferred(r.attrs)}
+    taken = {(r.src, r.dst) for r in existing}
+    mine = {
+        (r.src, r.dst): r for r in existing if _inferred(r.attrs) and r.attrs.get("outlet_id") == outlet_id
+    }
+    dated = sorted((s for s in domains.values() if s.first is not None), key=lambda s: (s.first, s.label))
+    wanted: dict[tuple[int, int], Span] = {}
+    for before, after in itertools.pairwise(dated):
+        assert after.first is not None
+        if before.last is not None and before.last > after.first:
+            continue  # still live when the next one appeared: a mirror, not a successor
+        if before.node_id in explicit_after or after.node_id in explicit_before:
+            continue  # an explicit succession says otherwise
+        wanted[(before.node_id, after.node_id)] = after
+    done = Reconciled()
+    stamp = next_version(conn)
+    for (old, new), after in wanted.items():
+        held = mine.get((old, new))
+        if held is not None:
+            if held.first_seen != after.first or list(held.evidence or []) != after.evidence:
+                conn.execute(
+                    graph_edges.update()
+                    .where(e.id == held.id)
+                    .values(
+                        first_seen=after.first,
+                        last_seen=after.first,
+                        evidence=after.evidence,
+                        count=max(1, len(after.evidence)),
+                        touched=stamp,
+                    )
+                )
+                done.redated += 1
+        elif (old, new) not in taken:
+            add_succession(conn, old, new, after.first, after.evidence, outlet_id)
+            done.added += 1
+    stale = [r.id for pair, r in mine.items() if pair not in wanted]
+    if stale:
+        conn.execute(graph_edges.delete().where(e.id.in_(stale)))
+        add_counts(conn, {}, {"succeeded-by": -len(stale)})
+        mark_removed(conn)
+        done.removed = len(stale)
+    return done
 
 
 def add_succession(
