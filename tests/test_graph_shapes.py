@@ -172,6 +172,9 @@ def test_every_shape_through_every_analysis(store: Store, shape: str) -> None:
     apart = Isolated(store, time_limit=120)
     try:
         there = every_analysis(apart.run, store, ids)
+        # What the API sends: encoded in the child, the JSON FastAPI would have made of the answer.
+        sent = json.loads(apart.run_json("network", (), None, None, None, 300))
+        assert sent == jsonable_encoder(there["network"])
         assert apart.started == 1  # one child answered everything
     finally:
         apart.close()

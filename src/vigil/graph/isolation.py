@@ -14,14 +14,19 @@ communities of a graph with nodes but no edges. Hence two ways to run an analysi
   killed, the request gets an error, and the next request starts a fresh child: the server answers on.
 
 An analysis is named in ``ANALYSES``; it takes a ``GraphView`` first and plain, picklable arguments after,
-and returns plain data. Independently of where it runs, the inputs are guarded so that the native calls
-are not made on shapes they refuse (``loaded.py``: edge attributes always present, weights >= 1;
-``communities.py``: no library call on a graph without edges).
+and returns plain data. ``run_json`` has the child encode the answer as JSON (what the API sends), so
+only bytes cross the pipe: pickling an answer of thousands of dicts and datetimes costs more than
+encoding it, and the server then sends the bytes as they come.
+
+Independently of where it runs, the inputs are guarded so that the native calls are not made on shapes
+they refuse (``loaded.py``: edge attributes always present, weights >= 1; ``communities.py``: no library
+call on a graph without edges).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import multiprocessing
 import queue
@@ -29,6 +34,7 @@ import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, Protocol
@@ -84,7 +90,25 @@ class Analyses(Protocol):
 
     def run(self, name: str, *args: Any) -> Any: ...
 
+    def run_json(self, name: str, *args: Any) -> bytes: ...
+
     def close(self) -> None: ...
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    if hasattr(value, "item"):  # a numpy scalar
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def encode(answer: Any) -> bytes:
+    """An analysis' answer as the API sends it: compact UTF-8 JSON, times in ISO 8601, no NaN."""
+    text = json.dumps(answer, default=_plain, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return text.encode("utf-8")
 
 
 def _function(name: str) -> Callable[..., Any]:
@@ -99,6 +123,9 @@ class InProcess:
 
     def __init__(self, store: Store) -> None:
         self.view = GraphView(store)
+
+    def run_json(self, name: str, *args: Any) -> bytes:
+        return encode(self.run(name, *args))
 
     def run(self, name: str, *args: Any) -> Any:
         fn = _function(name)
@@ -167,6 +194,14 @@ class Isolated:
         self.started = 0  # children started so far (a fresh one after each crash or time-out)
 
     def run(self, name: str, *args: Any) -> Any:
+        return self._ask(name, args, False)
+
+    def run_json(self, name: str, *args: Any) -> bytes:
+        """The answer encoded as JSON in the child (``encode``)."""
+        answer: bytes = self._ask(name, args, True)
+        return answer
+
+    def _ask(self, name: str, args: tuple[Any, ...], as_json: bool) -> Any:
         _function(name)
         if self._closed:
             raise GraphAnalysisError("the graph analyses are closed")
@@ -179,11 +214,11 @@ class Isolated:
         try:
             child = self._ready(child)
             try:
-                child.conn.send((name, args))
+                child.conn.send((name, args, as_json))
             except OSError:  # it died while idle: a fresh one
                 self._discard(child)
                 child = self._ready(None)
-                child.conn.send((name, args))
+                child.conn.send((name, args, as_json))
             if not child.conn.poll(self.time_limit):
                 self._discard(child)
                 child = None
@@ -257,7 +292,7 @@ def _receive(conn: Connection) -> Any:
 
 
 def child_main(conn: Connection, url: str) -> None:
-    """The child: answer requests ``(name, args)`` with ``("ok", result)``, ``("usage", reason)`` or
+    """The child: answer requests ``(name, args, as_json)`` with ``("ok", result)``, ``("usage", reason)`` or
     ``("error", reason)`` until the parent sends None or goes away."""
     from vigil.store.engine import make_engine
 
@@ -273,8 +308,8 @@ def child_main(conn: Connection, url: str) -> None:
                 return
             if request is None:
                 return
-            name, args = request
-            answer = _answer(view, name, args)
+            name, args, as_json = request
+            answer = _answer(view, name, args, as_json)
             try:
                 conn.send(answer)
             except (EOFError, OSError):
@@ -285,9 +320,10 @@ def child_main(conn: Connection, url: str) -> None:
         store.close()
 
 
-def _answer(view: GraphView, name: str, args: tuple[Any, ...]) -> tuple[str, Any]:
+def _answer(view: GraphView, name: str, args: tuple[Any, ...], as_json: bool) -> tuple[str, Any]:
     try:
-        return "ok", _function(name)(view, *args)
+        result = _function(name)(view, *args)
+        return "ok", encode(result) if as_json else result
     except UsageError as exc:
         return "usage", str(exc)
     except Exception as exc:  # an analysis that fails is an answer, never the end of the child

@@ -86,33 +86,41 @@ def _hi(a: datetime | None, b: datetime | None) -> datetime | None:
 
 def spans(conn: Connection, outlet_id: int) -> dict[int, Span]:
     """The outlet's domains (node id -> ``Span``), dated by the items on them or by the outlet's links."""
+    return spans_of(conn, [outlet_id]).get(outlet_id, {})
+
+
+def spans_of(conn: Connection, outlet_ids: Sequence[int]) -> dict[int, dict[int, Span]]:
+    """``spans`` of several outlets in a few statements: outlet id -> its domains' spans."""
     e, n = graph_edges.c, graph_nodes.c
-    rows = (
-        conn.execute(
-            select(
-                e.src,
-                e.first_seen,
-                e.last_seen,
-                e.count,
-                e.evidence,
-                e.attrs,
-                n.kind,
-                n.label,
-                n.attrs.label("node_attrs"),
-            )
-            .join(graph_nodes, n.id == e.src)
-            .where(e.dst == outlet_id, e.kind == "part-of")
+    query = (
+        select(
+            e.src,
+            e.dst,
+            e.first_seen,
+            e.last_seen,
+            e.count,
+            e.evidence,
+            e.attrs,
+            n.kind,
+            n.label,
+            n.attrs.label("node_attrs"),
         )
-        .mappings()
-        .all()
+        .join(graph_nodes, n.id == e.src)
+        .where(e.kind == "part-of")
     )
-    venues = [r["src"] for r in rows]
-    out: dict[int, Span] = {}
+    rows = [
+        r
+        for part in _chunks(sorted(set(outlet_ids)))
+        for r in conn.execute(query.where(among(conn, e.dst, list(part)))).mappings()
+    ]
+    venues: dict[int, list[int]] = {}
+    out: dict[int, dict[int, Span]] = {outlet: {} for outlet in outlet_ids}
     for r in rows:
+        venues.setdefault(r["dst"], []).append(r["src"])
         if r["kind"] != "domain":
             continue
         attrs, node_attrs = r["attrs"], r["node_attrs"]
-        span = out[r["src"]] = Span(
+        span = out[r["dst"]][r["src"]] = Span(
             r["src"],
             r["label"],
             items=int(r["count"] or 0),
@@ -122,21 +130,27 @@ def spans(conn: Connection, outlet_id: int) -> dict[int, Span]:
         if r["first_seen"] is not None:
             span.first, span.last = r["first_seen"], _hi(r["first_seen"], r["last_seen"])
             span.dated_by, span.evidence = "items", _first_item(r["evidence"])
-    undated = [d for d, s in out.items() if s.dated_by is None]
-    keys = [edge_key(v, d, "links-to") for d in undated for v in venues if v != d]
-    for part in _chunks(keys):
+    # The domains nothing on them dates: by the outlet's own links (venue -> domain), looked up by key.
+    wanted: dict[str, list[Span]] = {}
+    for outlet, domains in out.items():
+        for d, span in domains.items():
+            if span.dated_by is None:
+                for v in venues.get(outlet, []):
+                    if v != d:
+                        wanted.setdefault(edge_key(v, d, "links-to"), []).append(span)
+    for part in _chunks(sorted(wanted)):
         links = conn.execute(
-            select(e.dst, e.first_seen, e.last_seen, e.evidence).where(among(conn, e.ekey, list(part)))
+            select(e.ekey, e.first_seen, e.last_seen, e.evidence).where(among(conn, e.ekey, list(part)))
         ).mappings()
         for link in links:
             if link["first_seen"] is None:
                 continue
-            span = out[link["dst"]]
-            if span.first is None or link["first_seen"] < span.first:
-                span.evidence = _first_item(link["evidence"])
-            span.first = _lo(span.first, link["first_seen"])
-            span.last = _hi(span.last, _hi(link["first_seen"], link["last_seen"]))
-            span.dated_by = "links"
+            for span in wanted[link["ekey"]]:
+                if span.first is None or link["first_seen"] < span.first:
+                    span.evidence = _first_item(link["evidence"])
+                span.first = _lo(span.first, link["first_seen"])
+                span.last = _hi(span.last, _hi(link["first_seen"], link["last_seen"]))
+                span.dated_by = "links"
     return out
 
 
@@ -170,29 +184,48 @@ def affected_outlets(conn: Connection, written: Sequence[tuple[int, int, str]]) 
 
 def infer_successions(conn: Connection, written: Sequence[tuple[int, int, str]]) -> Reconciled:
     """Reconcile the inferred successions of every outlet the written edges touch."""
-    total = Reconciled()
-    for outlet_id in sorted(affected_outlets(conn, written)):
-        done = reconcile(conn, outlet_id)
-        total.added += done.added
-        total.removed += done.removed
-        total.redated += done.redated
-    return total
+    return reconcile_all(conn, sorted(affected_outlets(conn, written)))
 
 
 def reconcile(conn: Connection, outlet_id: int) -> Reconciled:
     """Bring the outlet's inferred successions to what its domains' evidence says now."""
-    domains = spans(conn, outlet_id)
+    return reconcile_all(conn, [outlet_id])
+
+
+def reconcile_all(conn: Connection, outlet_ids: Sequence[int]) -> Reconciled:
+    """``reconcile`` for several outlets: their spans and successions read in a few statements."""
+    done = Reconciled()
+    if not outlet_ids:
+        return done
+    every = spans_of(conn, outlet_ids)
     e = graph_edges.c
-    existing = [
+    ids = sorted({d for domains in every.values() for d in domains})
+    successions = [
         r
-        for part in _chunks(sorted(domains))
+        for part in _chunks(ids)
         for r in conn.execute(
             select(e.id, e.src, e.dst, e.first_seen, e.evidence, e.attrs).where(
                 among(conn, e.src, list(part)), e.kind == "succeeded-by"
             )
         )
-        if r.dst in domains
     ]
+    stale: list[int] = []
+    for outlet_id in outlet_ids:
+        domains = every.get(outlet_id, {})
+        existing = [r for r in successions if r.src in domains and r.dst in domains]
+        stale.extend(_reconcile_one(conn, outlet_id, domains, existing, done))
+    if stale:
+        conn.execute(graph_edges.delete().where(e.id.in_(stale)))
+        add_counts(conn, {}, {"succeeded-by": -len(stale)})
+        mark_removed(conn)
+        done.removed = len(stale)
+    return done
+
+
+def _reconcile_one(
+    conn: Connection, outlet_id: int, domains: dict[int, Span], existing: list[Any], done: Reconciled
+) -> list[int]:
+    """Add and re-date the outlet's inferred successions; return the ids of those to remove."""
     explicit_after = {r.src for r in existing if not _inferred(r.attrs)}
     explicit_before = {r.dst for r in existing if not _inferred(r.attrs)}
     taken = {(r.src, r.dst) for r in existing}
@@ -208,8 +241,7 @@ def reconcile(conn: Connection, outlet_id: int) -> Reconciled:
         if before.node_id in explicit_after or after.node_id in explicit_before:
             continue  # an explicit succession says otherwise
         wanted[(before.node_id, after.node_id)] = after
-    done = Reconciled()
-    stamp = next_version(conn)
+    e = graph_edges.c
     for (old, new), after in wanted.items():
         held = mine.get((old, new))
         if held is not None:
@@ -222,20 +254,15 @@ def reconcile(conn: Connection, outlet_id: int) -> Reconciled:
                         last_seen=after.first,
                         evidence=after.evidence,
                         count=max(1, len(after.evidence)),
-                        touched=stamp,
+                        touched=next_version(conn),
                     )
                 )
                 done.redated += 1
-        elif (old, new) not in taken:
-            add_succession(conn, old, new, after.first, after.evidence, outlet_id)
+        elif (old, new) not in taken and add_succession(
+            conn, old, new, after.first, after.evidence, outlet_id
+        ):
             done.added += 1
-    stale = [r.id for pair, r in mine.items() if pair not in wanted]
-    if stale:
-        conn.execute(graph_edges.delete().where(e.id.in_(stale)))
-        add_counts(conn, {}, {"succeeded-by": -len(stale)})
-        mark_removed(conn)
-        done.removed = len(stale)
-    return done
+    return [r.id for pair, r in mine.items() if pair not in wanted]
 
 
 def add_succession(
@@ -246,13 +273,14 @@ def add_succession(
     evidence: list[str],
     outlet_id: int | None,
     inferred: bool = True,
-) -> None:
+) -> bool:
+    """Add ``old succeeded-by new`` unless there is one already (then False)."""
     c = graph_edges.c
     exists = conn.execute(
         select(c.id).where(c.src == old_id, c.dst == new_id, c.kind == "succeeded-by")
     ).first()
     if exists:
-        return
+        return False
     conn.execute(
         graph_edges.insert().values(
             ekey=edge_key(old_id, new_id, "succeeded-by"),
@@ -268,3 +296,4 @@ def add_succession(
         )
     )
     add_counts(conn, {}, {"succeeded-by": 1})
+    return True

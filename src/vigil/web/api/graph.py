@@ -52,14 +52,21 @@ def _analyses(request: Request, ctx: AppContext) -> Isolated:
     return found  # type: ignore[no-any-return,unused-ignore]
 
 
-def _analysis(request: Request, ctx: AppContext, name: str, *args: Any) -> Any:
-    """A whole-graph analysis, run apart from the server (see the module's docstring)."""
-    return _call(_analyses(request, ctx).run, name, *args)
+def _analysis(request: Request, ctx: AppContext, name: str, *args: Any) -> Response:
+    """A whole-graph analysis, run apart from the server (see the module's docstring); the child encodes
+    the answer as JSON, which is sent as it comes."""
+    body = _guarded(_analyses(request, ctx).run_json, name, *args)
+    return Response(body, media_type="application/json")
 
 
 def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    return _guarded(lambda: jsonable_encoder(fn(*args, **kwargs)))
+
+
+def _guarded(fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` with the graph's errors as API errors."""
     try:
-        return jsonable_encoder(fn(*args, **kwargs))
+        return fn(*args)
     except UsageError as exc:
         status = 404 if str(exc).startswith("no ") else 400
         raise ApiError(status, str(exc)) from exc
