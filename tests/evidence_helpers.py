@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from vigil.config import Config
@@ -12,11 +12,19 @@ from vigil.core.model import Case, Item, make_item_id
 from vigil.store import Store
 
 
-def local_config(config: Config, dns_address: str, **extra: object) -> Config:
+def local_config(config: Config, dns_address: str, **settings: object) -> Config:
+    """``config`` trusting the local servers. Each of ``settings`` is set where ``Config.load`` puts it: a
+    typed setting (``ca_bundle``) on its field, anything else in ``extra``, so that a test sees what an
+    operator's config.toml would give the code."""
     config.allow_private_addresses = True
     config.http_timeout = 5.0
     config.extra["dns_servers"] = [dns_address]
-    config.extra.update(extra)
+    typed = {f.name for f in fields(Config)} - {"extra", "home"}
+    for key, value in settings.items():
+        if key in typed:
+            setattr(config, key, value)
+        else:
+            config.extra[key] = value
     return config
 
 

@@ -15,7 +15,7 @@ from cryptography.x509.oid import NameOID
 
 from tests.webserver import html, serve
 from vigil.config import Config
-from vigil.net.client import Fetcher
+from vigil.net.client import PoliteFetcher
 from vigil.net.guard import StaticResolver
 
 
@@ -65,7 +65,7 @@ def test_https_certificate_recorded(home: Path, tmp_path: Path) -> None:
     resolver = StaticResolver({"secure.test": "127.0.0.1", "other.test": "127.0.0.1"})
 
     async def fetch(url: str) -> object:
-        async with Fetcher(config, resolver=resolver) as fetcher:
+        async with PoliteFetcher(config, resolver=resolver) as fetcher:
             return await fetcher.get(url)
 
     with serve(lambda h, p, hd: html("<p>over TLS</p>"), tls=context) as web:

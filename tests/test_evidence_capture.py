@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
@@ -110,6 +111,37 @@ def test_unknown_host_and_redirect_loop(
     with pytest.raises(UsageError, match="case 999"):
         capture_url(store, cfg, web.url("/post/1", host="pages.test"), case_id=999)
     assert len(web.requests) == before, "nothing is fetched for a case that does not exist"
+
+
+def test_private_address_refused_by_the_guard(
+    store: Store, config: Config, servers: tuple[WebServer, DnsServer]
+) -> None:
+    web, dns = servers
+    cfg = local_config(config, dns.address)
+    cfg.allow_private_addresses = False
+    url = web.url("/post/1", host="pages.test")
+    with pytest.raises(FetchError, match=r"refusing private address 127\.0\.0\.1: .*loopback"):
+        capture_url(store, cfg, url)
+    assert web.requests == []
+    cfg.allowed_networks = ("127.0.0.1/32",)
+    assert capture_url(store, cfg, url).status_code == 200
+    # every address of the answer is checked, not only the one connected to
+    dns.zone["mixed.test"] = {"A": ["127.0.0.1", "10.0.0.1"]}
+    with pytest.raises(FetchError, match=r"refusing private address 10\.0\.0\.1"):
+        capture_url(store, cfg, web.url("/post/1", host="mixed.test"))
+    assert all(r[1]["Host"].startswith("pages.test") for r in web.requests)
+
+
+def test_internationalised_host_name(
+    store: Store, config: Config, servers: tuple[WebServer, DnsServer]
+) -> None:
+    web, dns = servers
+    dns.zone["xn--bcher-kva.test"] = {"A": ["127.0.0.1"]}
+    cap = capture_url(store, local_config(config, dns.address), f"http://bücher.test:{web.port}/post/1")
+    assert cap.status_code == 200
+    assert web.requests[-1][1]["Host"] == f"xn--bcher-kva.test:{web.port}"
+    dns_part = next(p for p in cap.parts if p.role == "dns")
+    assert [d["host"] for d in json.loads(blob_store(config).get(dns_part.sha256))] == ["bücher.test"]
 
 
 def test_oversized_page_is_truncated_and_marked(

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
-from tests.privacy_helpers import CHANNEL, HANDLES, make_item, open_case
+from tests.privacy_helpers import CHANNEL, HANDLES, cli, make_item, open_case
 from vigil.audit import log as audit
+from vigil.config import Config
 from vigil.core.model import Media, utcnow
 from vigil.errors import UsageError
+from vigil.net.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from vigil.privacy.access import PermissionDenied
 from vigil.privacy.deconfliction import (
     DeconflictionBlocked,
@@ -121,14 +126,15 @@ def test_bad_entries_are_refused(store: Store) -> None:
     assert list_entries(store, "olga", include_inactive=True) == []
 
 
-def test_owner_notifications_go_to_a_webhook(store: Store) -> None:
-    received: list[dict[str, object]] = []
-    statuses = [500, 200, 200]
+@contextmanager
+def hook_server(statuses: list[int]) -> Iterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
+    """(URL, what it received) of a webhook that answers ``statuses`` in turn, then 200."""
+    received: list[tuple[dict[str, str], bytes]] = []
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append(json.loads(body))
+            received.append(({k: v for k, v in self.headers.items()}, body))
             self.send_response(statuses.pop(0) if statuses else 200)
             self.end_headers()
 
@@ -139,24 +145,75 @@ def test_owner_notifications_go_to_a_webhook(store: Store) -> None:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-        case_id = open_case(store, make_item(6, url="https://example.net/w"))
-        add_entry(store, "olga", "domain", "example.net", SECRET, _soon())  # type: ignore[arg-type]
-        with pytest.raises(DeconflictionBlocked):
-            deconfliction_hook(store, case_id, "decision", "proposed", "alex")
-        first = deliver_webhook(store, url)
-        assert first.delivered == 0 and first.failed[0]["error"] == "HTTP 500"
-        second = deliver_webhook(store, url)
-        assert second.delivered == 1 and deliver_webhook(store, url).delivered == 0
-        assert received[-1]["recipient"] == "olga" and received[-1]["case_id"] == case_id
-        assert all(SECRET not in json.dumps(r) for r in received)
-        # Blocked again: the owner hears of it again, with the count of attempts.
-        with pytest.raises(DeconflictionBlocked):
-            deconfliction_hook(store, case_id, "decision", "proposed", "alex")
-        unreachable = deliver_webhook(store, "http://127.0.0.1:9/none", timeout=2)
-        assert unreachable.delivered == 0 and len(unreachable.failed) == 1
-        assert deliver_webhook(store, url).delivered == 1 and received[-1]["attempts"] == 2
+        yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+def test_owner_notifications_go_to_a_webhook(store: Store, config: Config) -> None:
+    pauses: list[float] = []
+    with hook_server([500, 503, 200]) as (url, received):
+        case_id = open_case(store, make_item(6, url="https://example.net/w"))
+        add_entry(store, "olga", "domain", "example.net", SECRET, _soon())  # type: ignore[arg-type]
+        with pytest.raises(DeconflictionBlocked):
+            deconfliction_hook(store, case_id, "decision", "proposed", "alex")
+        first = deliver_webhook(store, config, url, retries=1, sleep=pauses.append)
+        assert first.delivered == 0 and first.failed[0]["error"] == "HTTP 503" and pauses == [0.5]
+        second = deliver_webhook(store, config, url, sleep=pauses.append)
+        assert second.delivered == 1 and deliver_webhook(store, config, url).delivered == 0
+        notes = [json.loads(body) for _headers, body in received]
+        assert notes[-1]["recipient"] == "olga" and notes[-1]["case_id"] == case_id
+        assert all(SECRET not in body.decode() for _headers, body in received)
+        assert all(TIMESTAMP_HEADER in headers and SIGNATURE_HEADER not in headers for headers, _ in received)
+        # Blocked again: the owner hears of it again, with the count of attempts.
+        with pytest.raises(DeconflictionBlocked):
+            deconfliction_hook(store, case_id, "decision", "proposed", "alex")
+        unreachable = deliver_webhook(store, config, "http://127.0.0.1:9/none", 2, sleep=pauses.append)
+        assert unreachable.delivered == 0 and len(unreachable.failed) == 1
+        assert "ConnectError" in str(unreachable.failed[0]["error"])
+        assert deliver_webhook(store, config, url).delivered == 1
+        assert json.loads(received[-1][1])["attempts"] == 2
+
+
+def test_webhook_notifications_signed_and_a_failing_receiver_ends_the_run(
+    store: Store, config: Config
+) -> None:
+    key = "placeholder-notify-secret-42"
+    config.extra["privacy"] = {"notify_webhook_secret": key}
+    for n in (1, 2):
+        case_id = open_case(store, make_item(20 + n, url=f"https://example{n}.net/w"))
+        add_entry(store, "olga", "domain", f"example{n}.net", SECRET, _soon())  # type: ignore[arg-type]
+        with pytest.raises(DeconflictionBlocked):
+            deconfliction_hook(store, case_id, "decision", "proposed", "alex")
+    pauses: list[float] = []
+    with hook_server([503, 503, 503]) as (url, received):
+        down = deliver_webhook(store, config, url, retries=2, backoff=0.25, sleep=pauses.append)
+        # the first notification was tried three times, the second not at all: both stay pending
+        assert down.delivered == 0 and len(received) == 3 and pauses == [0.25, 0.5]
+        assert [f["error"] for f in down.failed] == ["HTTP 503", "HTTP 503"]
+        up = deliver_webhook(store, config, url, sleep=pauses.append)
+        assert up.delivered == 2 and not up.failed
+    for headers, body in received:
+        assert verify(key.encode(), headers[TIMESTAMP_HEADER], body, headers[SIGNATURE_HEADER])
+        assert not verify(b"another-secret-value", headers[TIMESTAMP_HEADER], body, headers[SIGNATURE_HEADER])
+
+
+def test_cli_delivers_to_the_configured_webhook(store: Store, home: Path, database_url: str) -> None:
+    case_id = open_case(store, make_item(30, url="https://example.net/c"))
+    add_entry(store, "olga", "domain", "example.net", SECRET, _soon())  # type: ignore[arg-type]
+    with pytest.raises(DeconflictionBlocked):
+        deconfliction_hook(store, case_id, "decision", "proposed", "alex")
+    key = "placeholder-notify-secret-77"
+    with hook_server([]) as (url, received):
+        (home / "config.toml").write_text(
+            f'[privacy]\nnotify_webhook = "{url}"\nnotify_webhook_secret = "{key}"\n', "utf-8"
+        )
+        sent = cli(["dnr", "notify"], home, database_url)
+        assert sent.exit_code == 0, sent.output
+        assert '"channel": "webhook"' in sent.output and '"delivered": 1' in sent.output
+    ((headers, body),) = received
+    assert json.loads(body)["case_id"] == case_id
+    assert verify(key.encode(), headers[TIMESTAMP_HEADER], body, headers[SIGNATURE_HEADER])
+    assert headers["User-Agent"].startswith("vigil/")

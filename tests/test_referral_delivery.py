@@ -23,11 +23,12 @@ from vigil.boot import open_store
 from vigil.config import Config
 from vigil.core.model import utcnow
 from vigil.errors import ConfigError
+from vigil.net.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from vigil.referral.batch import export_batch
 from vigil.referral.documents import create_document, get_document
 from vigil.referral.mail import send_email
 from vigil.referral.tables import referral_deliveries, watched_urls
-from vigil.referral.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, send_webhook, verify
+from vigil.referral.webhook import send_webhook
 from vigil.store import Store
 
 SECRET = "placeholder-webhook-secret-0123"

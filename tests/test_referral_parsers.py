@@ -3,6 +3,7 @@ sink that receives removed media (how the hash-bank feature connects)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,7 @@ def test_oversized_and_broken_rdap_answers(config: Config) -> None:
         web.pages["/ip/1.2.3.4"] = Page(200, b"[" + b"0," * (MAX_RDAP_BYTES // 2 + 10) + b"0]", {})
         web.pages["/ip/5.6.7.8"] = Page(500, b"", {})
         config.extra["rdap"] = {"ip": web.url("/")}
+        config.allowed_networks = ("127.0.0.1/32",)  # RDAP goes through the SSRF guard
         client = RdapClient(config)
         try:
             with pytest.raises(RdapError, match="larger than"):
@@ -64,6 +66,27 @@ def test_oversized_and_broken_rdap_answers(config: Config) -> None:
                 client.ip("5.6.7.8")
         finally:
             client.close()
+
+
+def test_rdap_goes_through_the_guard_on_every_hop(config: Config) -> None:
+    with web_server() as web:
+        answer = {"name": "PLACEHOLDER-NET", "handle": "NET-1", "entities": []}
+        web.pages["/ip/192.0.2.1"] = Page(200, json.dumps(answer).encode(), {})
+        web.pages["/ip/192.0.2.2"] = Page(302, b"", {"Location": "/ip/192.0.2.1"})
+        # a referral to an address the rule refuses (127.0.0.2 is loopback, outside allowed_networks)
+        web.pages["/ip/192.0.2.3"] = Page(302, b"", {"Location": f"http://127.0.0.2:{web.port}/ip/192.0.2.1"})
+        config.extra["rdap"] = {"ip": web.url("/")}
+        with RdapClient(config) as refused, pytest.raises(RdapError, match=r"refused: .*loopback"):
+            refused.ip("192.0.2.1")
+        assert web.requests == []
+        config.allowed_networks = ("127.0.0.1/32",)
+        with RdapClient(config) as client:
+            assert client.ip("192.0.2.1")["network"] == "PLACEHOLDER-NET"
+            assert client.ip("192.0.2.2")["network"] == "PLACEHOLDER-NET"  # a redirect, followed
+            seen = len(web.requests)
+            with pytest.raises(RdapError, match=r"refused: .*127\.0\.0\.2"):
+                client.ip("192.0.2.3")
+        assert len(web.requests) == seen + 1 and web.requests[-1][1]["User-Agent"] == config.user_agent
 
 
 class ListSink:

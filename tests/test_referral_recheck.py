@@ -21,10 +21,11 @@ from vigil.boot import open_store
 from vigil.config import Config
 from vigil.evidence.capture import capture_url
 from vigil.evidence.tables import evidence_captures
+from vigil.net.limits import HostLimiter
 from vigil.referral.delivery import clear_to_send, record_delivery
 from vigil.referral.documents import create_document
 from vigil.referral.hashbank import TableSink
-from vigil.referral.recheck import HostLimiter, run_rechecks
+from vigil.referral.recheck import run_rechecks
 from vigil.referral.replies import record_reply
 from vigil.referral.tables import recheck_results, watched_urls
 from vigil.referral.transparency import build_report, render_html
@@ -152,7 +153,7 @@ def test_host_limiter_spaces_requests() -> None:
         slept.append(s)
         t[0] += s
 
-    limiter = HostLimiter(2.0, clock=lambda: t[0], sleep=sleep)
+    limiter = HostLimiter(1, 2.0, clock=lambda: t[0], sleep=sleep)
     for host in ["a", "a", "b", "a"]:
         limiter.wait(host)
         t[0] += 0.5

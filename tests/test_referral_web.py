@@ -21,8 +21,8 @@ from tests.test_referral_delivery import SECRET
 from tests.workflow_helpers import make_users, seed_case
 from vigil.audit import log as audit
 from vigil.config import Config
+from vigil.net.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from vigil.referral.documents import documents_for_case
-from vigil.referral.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from vigil.store import Store
 from vigil.web.app import create_app
 from vigil.web.server import serve_in_thread

@@ -1,5 +1,5 @@
 """``vigil scan --fetch-media``: media that X posts and feed entries reference by URL are fetched from a
-local server through the crawler's guarded Fetcher, stored content-addressed, and hash-matched against a
+local server through the guarded PoliteFetcher, stored content-addressed, and hash-matched against a
 bank; failures (404, too big, wrong type, SSRF refusals, bad bytes) are recorded on the item with their
 reason and the scan goes on; a second scan fetches nothing again. SQLite and PostgreSQL."""
 

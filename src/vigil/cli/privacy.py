@@ -236,7 +236,7 @@ def dnr_notify(
                 err.print(f"e-mail: {escape(run.error)}; nothing is lost, the notifications stay pending")
             failed = failed or bool(run.failed or run.error)
         if "webhook" in channels:
-            result = notify.deliver_webhook(store, url, config.http_timeout)
+            result = notify.deliver_webhook(store, config, url)
             print_json({"channel": "webhook", "delivered": result.delivered, "failed": result.failed})
             failed = failed or bool(result.failed)
     if failed:

@@ -22,9 +22,8 @@ from vigil.core.model import Item, Media
 from vigil.crawl.outlinks import OutlinkRegistry
 from vigil.crawl.page import canonical_url, page_item, parse_page, site_of
 from vigil.ingest.pipeline import BatchProcessor
-from vigil.net.client import Fetched, Fetcher, FetchSettings, is_html
-from vigil.net.guard import Resolver
-from vigil.net.robots import RobotsCache
+from vigil.net.client import Fetched, FetchSettings, PoliteFetcher, is_html
+from vigil.net.guard import AddressResolver
 from vigil.store.media import MediaSink
 
 log = logging.getLogger(__name__)
@@ -101,7 +100,7 @@ class Crawler:
         config: Config,
         sink: BatchProcessor,
         settings: CrawlSettings | None = None,
-        resolver: Resolver | None = None,
+        resolver: AddressResolver | None = None,
         registry: OutlinkRegistry | None = None,
         progress: CrawlProgress | None = None,
     ) -> None:
@@ -140,9 +139,9 @@ class Crawler:
             self._scope.add(site_of(canon))
             self._queued.add(canon)
             queue.put_nowait((canon, 0))
-        async with Fetcher(self.config, self.settings.fetch, self.resolver) as fetcher:
+        async with PoliteFetcher(self.config, self.settings.fetch, self.resolver) as fetcher:
             self.fetcher = fetcher
-            self.robots = RobotsCache(fetcher, self.config.user_agent)
+            self.robots = fetcher.robots
             workers = [asyncio.create_task(self._worker(queue)) for _ in range(max(1, self.settings.workers))]
             await queue.join()
             for task in workers:

@@ -21,7 +21,7 @@ from vigil.evidence.page import is_html, main_text, media_urls, page_text
 from vigil.evidence.render import Rendered, render_enabled, render_page
 from vigil.evidence.tables import evidence_captures, evidence_parts
 from vigil.evidence.warc import build_warc
-from vigil.net.hops import Fetcher, FetchError, FetchResult, Hop
+from vigil.net.hops import FetchError, FetchResult, Hop, HopRecorder
 from vigil.store import Store
 
 SOFTWARE = f"vigil/{__version__}"
@@ -89,7 +89,7 @@ def _media_name(hop: Hop, digest: str) -> str:
     return f"media/{digest}{ext}"
 
 
-def _fetch_media(fetcher: Fetcher, urls: list[str]) -> tuple[list[Hop], list[dict[str, str]]]:
+def _fetch_media(fetcher: HopRecorder, urls: list[str]) -> tuple[list[Hop], list[dict[str, str]]]:
     hops: list[Hop] = []
     errors: list[dict[str, str]] = []
     for url in urls:
@@ -132,7 +132,7 @@ def capture_url(
     if case_id is not None and store.get_case(case_id) is None:
         raise UsageError(f"case {case_id} does not exist")
     blobs = blob_store(config)
-    with Fetcher(config) as fetcher:
+    with HopRecorder(config) as fetcher:
         result: FetchResult = fetcher.fetch(url)
         final = result.final
         html = page_text(final, config.max_record_bytes) if is_html(final) else ""

@@ -2,7 +2,7 @@
 
 Opt-in (``[evidence] render = true`` or ``vigil evidence capture --render``). Every request the page makes
 goes through a route handler that resolves the host and refuses it unless every address passes the crawler's
-SSRF rule (``vigil.net.guard.refusal``); refusals are recorded. Service workers are blocked (they would
+SSRF rule (``vigil.net.guard.Guard``); refusals are recorded. Service workers are blocked (they would
 bypass the handler) and so are WebSockets. A deadline bounds the whole render, a size limit each stored part.
 Playwright is imported lazily: it is the optional ``render`` extra.
 """
@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from vigil.config import Config
 from vigil.errors import VigilError
 from vigil.net.dns import DnsAnswers, lookup, make_resolver
-from vigil.net.guard import networks, refusal
+from vigil.net.guard import Guard
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -78,12 +78,12 @@ class Rendered:
         return {"refused": self.refused, "errors": self.errors}
 
 
-class _Guard:
+class _RouteGuard:
     """Decides, per request URL, whether the page may contact it; caches DNS answers per host."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.allowed = networks(config.allowed_networks)
+        self.rule = Guard.from_config(config)
         self.resolver = make_resolver(config)
         self.answers: dict[str, DnsAnswers] = {}
 
@@ -100,7 +100,7 @@ class _Guard:
         if not addresses:
             return "host does not resolve"
         for address in addresses:
-            why = refusal(address, self.config.allow_private_addresses, self.allowed)
+            why = self.rule.refusal(address)
             if why:
                 return f"refusing {why} (set allow_private_addresses to allow)"
         return None
@@ -114,7 +114,7 @@ def render_page(config: Config, url: str, settings: RenderSettings | None = None
         from playwright.sync_api import sync_playwright
     except ImportError as exc:
         raise RenderError("rendering needs Playwright: pip install 'vigil[render]'") from exc
-    guard = _Guard(config)
+    guard = _RouteGuard(config)
     out = Rendered()
     deadline = time.monotonic() + settings.timeout_s
 

@@ -25,17 +25,16 @@ from vigil.core.model import Item, Media, utcnow
 from vigil.errors import RecordError
 from vigil.hashing.mediatype import check_media, is_media_type
 from vigil.ingest.tables import fetched_media
-from vigil.net.client import Fetched, Fetcher, FetchSettings
+from vigil.net.client import Fetched, FetchSettings, PoliteFetcher
 from vigil.net.download import file_name
-from vigil.net.guard import Resolver
-from vigil.net.robots import RobotsCache
+from vigil.net.guard import AddressResolver
 from vigil.sources.mediarefs import media_urls
 from vigil.store import Store
 from vigil.store.bulk import insert_new
 from vigil.store.media import MediaSink, media_kind
 from vigil.store.schema import items
 
-#: Fetches in flight at once over all hosts (each host also has the Fetcher's own limit).
+#: Fetches in flight at once over all hosts (each host also has the PoliteFetcher's own limit).
 PARALLEL = 8
 
 
@@ -67,7 +66,7 @@ def url_key(url: str) -> str:
 
 
 class MediaFetcher:
-    def __init__(self, config: Config, store: Store, resolver: Resolver | None = None) -> None:
+    def __init__(self, config: Config, store: Store, resolver: AddressResolver | None = None) -> None:
         self.config = config
         self.store = store
         self.resolver = resolver
@@ -170,8 +169,8 @@ class MediaFetcher:
 
     async def _fetch_all(self, urls: list[str]) -> list[Outcome]:
         gate = asyncio.Semaphore(PARALLEL)
-        async with Fetcher(self.config, self.settings, self.resolver) as fetcher:
-            robots = RobotsCache(fetcher, self.config.user_agent)
+        async with PoliteFetcher(self.config, self.settings, self.resolver) as fetcher:
+            robots = fetcher.robots
 
             async def one(url: str) -> Outcome:
                 async with gate:

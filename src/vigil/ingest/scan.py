@@ -17,7 +17,7 @@ from vigil.errors import SourceError, VigilError
 from vigil.ingest.mediafetch import MediaFetcher
 from vigil.ingest.pipeline import BatchProcessor, Pipeline
 from vigil.net.download import download, is_url
-from vigil.net.guard import Resolver
+from vigil.net.guard import AddressResolver
 from vigil.sources.base import SourceContext
 from vigil.sources.discover import discover
 from vigil.sources.mediarefs import media_urls
@@ -73,7 +73,7 @@ class Scanner:
         store: Store,
         detectors: Sequence[Detector],
         pipeline: BatchProcessor | None = None,
-        resolver: Resolver | None = None,
+        resolver: AddressResolver | None = None,
         fetch_media: bool | None = None,
     ) -> None:
         """``fetch_media`` (None: the configuration's ``fetch_media``) fetches the media that items
@@ -169,12 +169,43 @@ class Scanner:
             self.store.add_quarantined(bad)
         if batch:
             self._media(batch, summary, display)
-            result = self.pipeline.process(batch)
-            summary.items += len(batch)
-            summary.new_items += result.new_items
-            summary.detections += result.detections
-            summary.cases += result.cases
+            try:
+                self._count(self.pipeline.process(batch), summary)
+                summary.items += len(batch)
+            except VigilError:
+                raise
+            except Exception:
+                # One bad item (a broken image a detector's decoder raises on) must not cost the batch nor
+                # end the scan: process the items one by one and quarantine those that still fail.
+                log.exception("batch of %d items failed; processing them one by one", len(batch))
+                self._one_by_one(batch, summary, display)
         progress.advance(len(batch) + len(bad))
+
+    @staticmethod
+    def _count(result: Any, summary: ScanSummary) -> None:
+        summary.new_items += result.new_items
+        summary.detections += result.detections
+        summary.cases += result.cases
+
+    def _one_by_one(self, batch: list[Item], summary: ScanSummary, display: str | None) -> None:
+        failed: list[Quarantined] = []
+        for item in batch:
+            try:
+                self._count(self.pipeline.process([item]), summary)
+                summary.items += 1
+            except VigilError:
+                raise
+            except Exception as exc:
+                log.exception("item %s failed", item.id)
+                origin = item.origin
+                source = display or (origin.source if origin else item.source)
+                location = origin.location if origin else item.id
+                reason = f"processing failed: {type(exc).__name__}: {str(exc)[:300]}"
+                failed.append(Quarantined(source, location, reason, item.text[:200]))
+                summary.quarantined += 1
+                summary.error(source, location, reason)
+        if failed:
+            self.store.add_quarantined(failed)
 
     def _media(self, batch: list[Item], summary: ScanSummary, display: str | None) -> None:
         if self.media_fetcher is None:

@@ -1,7 +1,8 @@
-"""One polite, guarded HTTP fetch: redirects followed hop by hop (each hop checked by the SSRF guard and,
-when the caller gives a gate, by robots.txt; each recorded), time-outs, a size limit and a content-type
-check. Failures come back as a reason, never as an exception. ``fetch_sync`` is the same for synchronous
-callers (``vigil scan URL``, watched feeds)."""
+"""The async face of the HTTP policy: one polite, guarded fetch. Redirects are followed hop by hop (each
+hop checked by the SSRF guard and, when the caller gives a gate, by robots.txt; each recorded), with the
+policy's time-out, a size limit and a content-type check, and per-host politeness (``HostLimiter``).
+Failures come back as a reason, never as an exception. ``fetch_sync`` is the same for synchronous callers
+(``vigil scan URL``, watched feeds)."""
 
 from __future__ import annotations
 
@@ -9,19 +10,18 @@ import asyncio
 import codecs
 import contextlib
 import hashlib
-import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
-from urllib.parse import urljoin
 
 import httpx
 
 from vigil.config import Config
-from vigil.net.guard import BlockedAddress, GuardedTransport, Resolver
+from vigil.net.guard import ADDRESS_EXTENSION, AddressResolver, BlockedAddress
 from vigil.net.limits import HostLimiter
+from vigil.net.policy import DEFAULT_MAX_BYTES, DEFAULT_MAX_REDIRECTS, HttpPolicy, redirect_target
+from vigil.net.robots import RobotsCache
 
-REDIRECTS = frozenset({301, 302, 303, 307, 308})
 #: Asked before each hop of a fetch: may this URL be requested (robots.txt)?
 Gate = Callable[[str], Awaitable[bool]]
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -59,33 +59,38 @@ class Fetched:
 
 @dataclass(slots=True)
 class FetchSettings:
-    max_bytes: int = 10 * 1024**2
-    max_redirects: int = 10
+    """A ``PoliteFetcher``'s limits (they make its ``HttpPolicy``) and politeness (its ``HostLimiter``)."""
+
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_redirects: int = DEFAULT_MAX_REDIRECTS
     timeout: float = 20.0
     concurrency: int = 2
     delay: float = 1.0
 
 
-class Fetcher:
-    """An async HTTP client behind the SSRF guard and a per-host limiter. Use as ``async with``."""
+class PoliteFetcher:
+    """The async guarded HTTP client (``HttpPolicy.async_client``) with a per-host limiter and a robots.txt
+    cache (``robots``, for the callers' ``gate``). Use as ``async with``."""
 
     def __init__(
-        self, config: Config, settings: FetchSettings | None = None, resolver: Resolver | None = None
+        self,
+        config: Config,
+        settings: FetchSettings | None = None,
+        resolver: AddressResolver | None = None,
     ) -> None:
         self.config = config
         self.settings = settings or FetchSettings(timeout=config.http_timeout)
-        self.limiter = HostLimiter(self.settings.concurrency, self.settings.delay)
-        verify: ssl.SSLContext | bool = True
-        if config.ca_bundle:
-            verify = ssl.create_default_context(cafile=config.ca_bundle)
-        self.client = httpx.AsyncClient(
-            transport=GuardedTransport(config, resolver, httpx.AsyncHTTPTransport(retries=0, verify=verify)),
+        self.policy = HttpPolicy.from_config(
+            config,
             timeout=self.settings.timeout,
-            follow_redirects=False,
-            headers={"User-Agent": config.user_agent},
+            max_redirects=self.settings.max_redirects,
+            max_bytes=self.settings.max_bytes,
         )
+        self.limiter = HostLimiter(self.settings.concurrency, self.settings.delay)
+        self.client = self.policy.async_client(resolver)
+        self.robots = RobotsCache(self, self.policy.user_agent)
 
-    async def __aenter__(self) -> Fetcher:
+    async def __aenter__(self) -> PoliteFetcher:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -103,10 +108,10 @@ class Fetcher:
         """GET ``url``; ``headers`` (e.g. If-None-Match) go with the first hop only. ``gate`` is asked
         before every hop, the first included (robots.txt); a hop it refuses is not requested. With
         ``into`` the body is streamed there instead of kept in ``Fetched.body``."""
-        limit = max_bytes or self.settings.max_bytes
+        limit = max_bytes or self.policy.max_bytes
         result = Fetched(url)
         current = url
-        for _hop in range(self.settings.max_redirects + 1):
+        for _hop in range(self.policy.max_redirects + 1):
             try:
                 if gate is not None and not await gate(current):
                     result.final_url = current
@@ -121,10 +126,10 @@ class Fetcher:
                 ):
                     result.final_url = current
                     result.status = response.status_code
-                    result.address = response.extensions.get("vigil_address")
+                    result.address = response.extensions.get(ADDRESS_EXTENSION)
                     location = response.headers.get("location", "")
-                    if response.status_code in REDIRECTS and location:
-                        target = urljoin(current, location)
+                    target = redirect_target(current, response.status_code, location)
+                    if target is not None:
                         result.redirects.append(
                             {"url": current, "status": response.status_code, "location": target}
                         )
@@ -164,12 +169,12 @@ class Fetcher:
                 result.error, result.blocked = f"refused: {exc}", True
                 return result
             except httpx.TimeoutException:
-                result.error = f"time-out after {self.settings.timeout}s"
+                result.error = f"time-out after {self.policy.timeout}s"
                 return result
             except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
                 result.error = f"fetch failed: {exc.__class__.__name__}: {exc}"
                 return result
-        result.error = f"more than {self.settings.max_redirects} redirects"
+        result.error = f"more than {self.policy.max_redirects} redirects"
         return result
 
 
@@ -177,13 +182,14 @@ def fetch_sync(
     config: Config,
     url: str,
     settings: FetchSettings | None = None,
-    resolver: Resolver | None = None,
+    resolver: AddressResolver | None = None,
     **kwargs: Any,
 ) -> Fetched:
-    """One guarded GET (``Fetcher.get``'s keywords) from synchronous code, on an event loop of its own."""
+    """One guarded GET (``PoliteFetcher.get``'s keywords) from synchronous code, on an event loop of its
+    own."""
 
     async def fetch() -> Fetched:
-        async with Fetcher(config, settings, resolver) as fetcher:
+        async with PoliteFetcher(config, settings, resolver) as fetcher:
             return await fetcher.get(url, **kwargs)
 
     return asyncio.run(fetch())

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from vigil.config import Config
 from vigil.errors import SourceError
 from vigil.net.client import Fetched, FetchSettings, fetch_sync
-from vigil.net.guard import Resolver
+from vigil.net.guard import AddressResolver
 
 _URL = re.compile(r"^https?://", re.IGNORECASE)
 
@@ -41,7 +41,7 @@ def download(
     url: str,
     folder: Path,
     config: Config,
-    resolver: Resolver | None = None,
+    resolver: AddressResolver | None = None,
     headers: dict[str, str] | None = None,
 ) -> Download:
     """GET ``url`` into ``folder``; a refusal, an HTTP error or a size over the limit is a SourceError."""

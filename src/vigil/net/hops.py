@@ -1,16 +1,18 @@
-"""Fetch a URL hop by hop, the way evidence needs it.
+"""The sync face of the HTTP policy for evidence: fetch a URL hop by hop and record every hop.
 
-Each hop resolves the host through ``dns_lookup`` and connects to the address it got (so what is recorded
-is what was fetched), refuses private and loopback addresses unless config allows them, keeps the raw
-bytes (no content decoding), caps the size, and follows redirects itself so that every hop is recorded.
+``HopRecorder`` asks DNS through ``vigil.net.dns`` (the answers are recorded as evidence) and hands those
+answers to the policy's guarded sync client (``HttpPolicy.sync_client``), so the connection goes to the
+address that was recorded and checked by the one SSRF rule (``vigil.net.guard``), with the Host header and
+TLS SNI keeping the name, TLS verified against ``ca_bundle`` when set. It keeps the raw bytes (no content
+decoding), caps the size (the hop is kept, marked truncated), and follows redirects itself so that every
+hop is recorded.
 """
 
 from __future__ import annotations
 
-import ssl
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -18,9 +20,8 @@ from vigil.config import Config
 from vigil.core.model import utcnow
 from vigil.errors import VigilError
 from vigil.net.dns import DnsAnswers, lookup, make_resolver
-from vigil.net.guard import networks, refusal
-
-REDIRECTS = {301, 302, 303, 307, 308}
+from vigil.net.guard import ADDRESS_EXTENSION, BlockedAddress
+from vigil.net.policy import DEFAULT_MAX_REDIRECTS, HttpPolicy, redirect_target
 
 
 class FetchError(VigilError):
@@ -59,31 +60,28 @@ class FetchResult:
         return self.hops[-1]
 
 
-def _check_address(ip: str, url: str, config: Config) -> None:
-    """The crawler's SSRF rules (``vigil.net.guard.refusal``): one definition of what is refused."""
-    reason = refusal(ip, config.allow_private_addresses, networks(config.allowed_networks))
-    if reason:
-        why = f"refusing private address {ip}: {reason} (set allow_private_addresses to allow)"
-        raise FetchError(why, url)
+class HopRecorder:
+    """Fetches through the guarded sync client and records each hop (``Hop``) and each DNS answer."""
 
-
-class Fetcher:
-    def __init__(self, config: Config, max_bytes: int | None = None, max_redirects: int = 10) -> None:
+    def __init__(
+        self, config: Config, max_bytes: int | None = None, max_redirects: int = DEFAULT_MAX_REDIRECTS
+    ) -> None:
         self.config = config
-        self.max_bytes = max_bytes or config.max_record_bytes
-        self.max_redirects = max_redirects
+        self.policy = HttpPolicy.from_config(
+            config, max_redirects=max_redirects, max_bytes=max_bytes or config.max_record_bytes
+        )
+        self.max_bytes = self.policy.max_bytes
+        self.max_redirects = self.policy.max_redirects
         self.resolver = make_resolver(config)
         self._dns_cache: dict[str, DnsAnswers] = {}
-        ca_bundle = str(config.extra.get("ca_bundle") or "")
-        verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
-        self.client = httpx.Client(
-            timeout=config.http_timeout, follow_redirects=False, trust_env=False, verify=verify
-        )
+        #: The answers of each host as httpx spells it (lower case, IDNA), for the guard's lookup.
+        self._wire_hosts: dict[str, DnsAnswers] = {}
+        self.client = self.policy.sync_client(self._addresses)
 
     def close(self) -> None:
         self.client.close()
 
-    def __enter__(self) -> Fetcher:
+    def __enter__(self) -> HopRecorder:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -99,6 +97,11 @@ class Fetcher:
             self._dns_cache[host] = lookup(host, self.config, self.resolver)
         return self._dns_cache[host]
 
+    def _addresses(self, host: str, port: int) -> list[str]:
+        """The guard's lookup: the recorded answers, so that what is recorded is what is connected to."""
+        found = self._wire_hosts.get(host)
+        return (found or self.resolve(host)).addresses
+
     def fetch(self, url: str) -> FetchResult:
         """GET ``url``, following redirects; every hop and every DNS answer is in the result."""
         result = FetchResult()
@@ -110,10 +113,10 @@ class Fetcher:
             if answers.host not in seen_hosts:
                 seen_hosts.add(answers.host)
                 result.dns.append(answers)
-            location = hop.header("location")
-            if hop.status not in REDIRECTS or not location:
+            target = redirect_target(current, hop.status, hop.header("location"))
+            if target is None:
                 return result
-            current = urljoin(current, location)
+            current = target
         raise FetchError(f"more than {self.max_redirects} redirects", url)
 
     def get(self, url: str) -> tuple[Hop, DnsAnswers]:
@@ -124,26 +127,30 @@ class Fetcher:
         answers = self.resolve(host)
         if not answers.addresses:
             raise FetchError(f"host does not resolve ({answers.errors or 'no address'})", url)
-        ip = answers.addresses[0]
-        _check_address(ip, url, self.config)
-        netloc_ip = f"[{ip}]" if ":" in ip else ip
-        if parts.port:
-            netloc_ip += f":{parts.port}"
-        target = urlunsplit((parts.scheme, netloc_ip, parts.path or "/", parts.query, ""))
-        host_header = parts.netloc.rsplit("@", 1)[-1]
+        # The request names the host; the guard connects to the recorded, checked address.
+        netloc = parts.netloc.rsplit("@", 1)[-1]
+        target = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+        if not netloc.isascii():  # an internationalised name goes in the Host header as IDNA
+            netloc = _idna_netloc(target, url)
         headers = {
-            "Host": host_header,
-            "User-Agent": self.config.user_agent,
+            "Host": netloc,
+            "User-Agent": self.policy.user_agent,
             "Accept-Encoding": "identity",
             "Accept": "*/*",
         }
-        extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
         at = utcnow()
         try:
-            request = self.client.build_request("GET", target, headers=headers, extensions=extensions)
+            request = self.client.build_request("GET", target, headers=headers)
+            self._wire_hosts[request.url.host] = answers
             response = self.client.send(request, stream=True)
-        except httpx.HTTPError as exc:
+        except BlockedAddress as exc:
+            if not exc.address:
+                raise FetchError(str(exc), url) from exc
+            why = f"{exc.reason} (set allow_private_addresses to allow)"
+            raise FetchError(f"refusing private address {exc.address}: {why}", url) from exc
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise FetchError(f"fetch failed: {type(exc).__name__}: {exc}", url) from exc
+        ip = str(response.extensions.get(ADDRESS_EXTENSION, answers.addresses[0]))
         chunks: list[bytes] = []
         size = 0
         truncated = False
@@ -174,3 +181,10 @@ class Fetcher:
             truncated=truncated,
         )
         return hop, answers
+
+
+def _idna_netloc(target: str, url: str) -> str:
+    try:
+        return httpx.URL(target).netloc.decode("ascii")
+    except (httpx.InvalidURL, UnicodeError) as exc:
+        raise FetchError(f"not a valid host name: {exc}", url) from exc

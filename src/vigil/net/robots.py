@@ -1,15 +1,38 @@
-"""robots.txt, per origin, fetched through the same guarded client (RFC 9309 rules for failures)."""
+"""robots.txt, per origin, fetched through the same guarded client (RFC 9309 rules for failures).
+
+Part of the async face: every ``PoliteFetcher`` has one (``fetcher.robots``), which the crawler and the
+media fetch pass as the ``gate`` of their fetches."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Protocol
 from urllib.robotparser import RobotFileParser
 
 import httpx
 
-from vigil.net.client import Fetcher
+from vigil.net.limits import HostLimiter
 
 MAX_ROBOTS_BYTES = 512 * 1024
+
+
+class _Answer(Protocol):
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def status(self) -> int: ...
+    @property
+    def body(self) -> bytes: ...
+    @property
+    def blocked(self) -> bool: ...
+
+
+class _Fetch(Protocol):
+    """What the cache needs of its fetcher (``vigil.net.client.PoliteFetcher``)."""
+
+    @property
+    def limiter(self) -> HostLimiter: ...
+    async def get(self, url: str, *, max_bytes: int | None = None) -> _Answer: ...
 
 
 def origin_of(url: str) -> str:
@@ -23,7 +46,7 @@ class RobotsCache:
     """Answers ``allowed(url)``. A 4xx robots.txt allows everything; an unreachable one or a 5xx forbids
     everything on that origin (RFC 9309 §2.3.1)."""
 
-    def __init__(self, fetcher: Fetcher, user_agent: str) -> None:
+    def __init__(self, fetcher: _Fetch, user_agent: str) -> None:
         self.fetcher = fetcher
         self.agent = user_agent.split("/", 1)[0]
         self._parsers: dict[str, RobotFileParser] = {}

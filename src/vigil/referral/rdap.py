@@ -1,8 +1,11 @@
 """An RDAP client (RFC 9082/9083) for domains, IP addresses and autonomous systems.
 
 Base URLs come from a small shipped bootstrap file, overridden by ``[rdap]`` in config (no IANA bootstrap is
-assumed reachable). Responses are size-capped and parsed defensively: a malformed answer is an error with
-the URL, never a crash.
+assumed reachable). Requests go through the policy's guarded sync client (``vigil.net.policy``): the SSRF
+rule and DNS pinning apply to every hop, redirects included (an RDAP server may refer elsewhere, and the
+names and addresses asked about come from outside), with ``ca_bundle``, the user agent and at most 10
+redirects. An RDAP server on a private network must be listed in ``allowed_networks``. Responses are
+size-capped and parsed defensively: a malformed answer is an error with the URL, never a crash.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import httpx
 
 from vigil.config import Config
 from vigil.errors import VigilError
+from vigil.net.guard import BlockedAddress
+from vigil.net.policy import HttpPolicy
 
 MAX_RDAP_BYTES = 2 * 1024**2
 
@@ -144,15 +149,21 @@ def parse_autnum(data: dict[str, Any]) -> dict[str, Any]:
 class RdapClient:
     def __init__(self, config: Config) -> None:
         self.bootstrap = load_bootstrap(config)
-        self.client = httpx.Client(
-            timeout=float(config.extra.get("rdap_timeout", 10.0)),
-            follow_redirects=True,
-            headers={"Accept": "application/rdap+json", "User-Agent": config.user_agent},
-            trust_env=False,
+        policy = HttpPolicy.from_config(
+            config, timeout=float(config.extra.get("rdap_timeout", 10.0)), max_bytes=MAX_RDAP_BYTES
         )
+        self.max_bytes = policy.max_bytes
+        self.client = policy.sync_client(follow_redirects=True)
+        self.client.headers["Accept"] = "application/rdap+json"
 
     def close(self) -> None:
         self.client.close()
+
+    def __enter__(self) -> RdapClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def get(self, url: str) -> dict[str, Any]:
         try:
@@ -164,10 +175,12 @@ class RdapClient:
                 body = bytearray()
                 for chunk in response.iter_bytes():
                     body += chunk
-                    if len(body) > MAX_RDAP_BYTES:
-                        raise RdapError(f"answer larger than {MAX_RDAP_BYTES} bytes", url)
-        except httpx.HTTPError as exc:
+                    if len(body) > self.max_bytes:
+                        raise RdapError(f"answer larger than {self.max_bytes} bytes", url)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise RdapError(f"{type(exc).__name__}: {exc}", url) from exc
+        except BlockedAddress as exc:
+            raise RdapError(f"refused: {exc}", url) from exc
         try:
             data = json.loads(bytes(body))
         except (ValueError, UnicodeDecodeError) as exc:

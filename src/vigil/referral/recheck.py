@@ -1,11 +1,11 @@
 """Re-check referred URLs until they are gone: HTTP status, content hash, and whether the page still shows
 the item; record removed / still up / geo-blocked / reappeared with timestamps; compute time to removal.
-Hosts are rate-limited (a minimum interval between two requests to the same host)."""
+Hosts are rate-limited (a minimum interval between two requests to the same host: the sync face of
+``vigil.net.limits.HostLimiter``); pages are fetched with ``vigil.net.hops.HopRecorder``."""
 
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,7 +23,8 @@ from vigil.evidence.marker import shows_marker
 from vigil.evidence.page import is_html, main_text, page_text
 from vigil.evidence.retention import mark_removed_in
 from vigil.evidence.tables import evidence_captures, evidence_parts
-from vigil.net.hops import Fetcher, FetchError
+from vigil.net.hops import FetchError, HopRecorder
+from vigil.net.limits import HostLimiter
 from vigil.referral.hashbank import RemovedMediaSink, load_sink
 from vigil.referral.tables import recheck_results, watched_urls
 from vigil.store import Store
@@ -55,32 +56,6 @@ def classify(previous: str, seen: Observation) -> str:
     return "reappeared" if previous in ("removed", "reappeared") else "up"
 
 
-class HostLimiter:
-    """At most one request per ``interval`` seconds to each host."""
-
-    def __init__(
-        self,
-        interval: float,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.interval = interval
-        self.clock = clock
-        self.sleep = sleep
-        self.last: dict[str, float] = {}
-        self.waited = 0.0
-
-    def wait(self, host: str) -> None:
-        now = self.clock()
-        last = self.last.get(host)
-        if last is not None and now - last < self.interval:
-            pause = self.interval - (now - last)
-            self.sleep(pause)
-            self.waited += pause
-            now = self.clock()
-        self.last[host] = now
-
-
 @dataclass(slots=True)
 class RecheckSummary:
     checked: int = 0
@@ -91,7 +66,7 @@ class RecheckSummary:
         return {"checked": self.checked, "outcomes": self.outcomes, "removed": self.removed}
 
 
-def observe(fetcher: Fetcher, url: str, baseline: str | None, marker: str, limit: int) -> Observation:
+def observe(fetcher: HopRecorder, url: str, baseline: str | None, marker: str, limit: int) -> Observation:
     try:
         final = fetcher.fetch(url).final
     except FetchError as exc:
@@ -128,7 +103,7 @@ def run_rechecks(
     actor: str = "recheck",
     progress: Callable[[int], None] | None = None,
 ) -> RecheckSummary:
-    limiter = limiter or HostLimiter(float(config.extra.get("recheck_host_interval", 2.0)))
+    limiter = limiter or HostLimiter(1, float(config.extra.get("recheck_host_interval", 2.0)))
     sink = sink or load_sink(store, config)
     intervals = _intervals(config)
     query = select(watched_urls).order_by(watched_urls.c.next_check_at, watched_urls.c.id)
@@ -137,7 +112,7 @@ def run_rechecks(
     with store.read() as conn:
         rows = [dict(r) for r in conn.execute(query).mappings()]
     summary = RecheckSummary()
-    with Fetcher(config) as fetcher:
+    with HopRecorder(config) as fetcher:
         for row in rows:
             limiter.wait(row["host"])
             seen = observe(

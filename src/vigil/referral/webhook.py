@@ -1,70 +1,22 @@
-"""Deliver a document to a webhook: JSON POST signed with HMAC-SHA256 over ``timestamp.body``
-(``X-Vigil-Timestamp``, ``X-Vigil-Signature: sha256=<hex>``), retried with exponential back-off on
-connection errors and 5xx/429 answers."""
+"""Deliver a document to a webhook through the one webhook sender (``vigil.net.webhook``): a JSON POST signed
+with HMAC-SHA256 over ``timestamp.body`` (``X-Vigil-Timestamp``, ``X-Vigil-Signature: sha256=<hex>``),
+retried with exponential back-off on connection errors and 5xx/429 answers (``[webhook] secret, retries,
+backoff``). ``sign`` and ``verify`` are the sender's, kept importable from here for receivers."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
-
 from vigil.config import Config
-from vigil.core.model import utcnow
 from vigil.errors import ConfigError, UsageError
+from vigil.net.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookSender, sign, verify
 from vigil.referral.delivery import clear_to_send, record_delivery
 from vigil.referral.destinations import DestinationOverride, clear_destination
 from vigil.store import Store
 
-SIGNATURE_HEADER = "X-Vigil-Signature"
-TIMESTAMP_HEADER = "X-Vigil-Timestamp"
-
-
-def sign(secret: bytes, timestamp: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-
-
-def verify(secret: bytes, timestamp: str, body: bytes, signature: str) -> bool:
-    return hmac.compare_digest(sign(secret, timestamp, body), signature)
-
-
-def post_signed(
-    url: str,
-    payload: dict[str, Any],
-    secret: bytes,
-    retries: int = 4,
-    backoff: float = 0.5,
-    timeout: float = 10.0,
-    sleep: Callable[[float], None] = time.sleep,
-) -> tuple[bool, int, dict[str, Any]]:
-    """POST until a 2xx answer or ``retries`` more tries; returns (ok, attempts, details)."""
-    body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
-    history: list[str] = []
-    with httpx.Client(timeout=timeout, trust_env=False) as client:
-        for attempt in range(1, retries + 2):
-            stamp = str(int(utcnow().timestamp()))
-            headers = {
-                "Content-Type": "application/json",
-                TIMESTAMP_HEADER: stamp,
-                SIGNATURE_HEADER: sign(secret, stamp, body),
-            }
-            try:
-                response = client.post(url, content=body, headers=headers)
-            except httpx.HTTPError as exc:
-                history.append(f"{type(exc).__name__}")
-            else:
-                history.append(str(response.status_code))
-                if 200 <= response.status_code < 300:
-                    return True, attempt, {"answers": history}
-                if response.status_code < 500 and response.status_code != 429:
-                    return False, attempt, {"answers": history}
-            if attempt <= retries:
-                sleep(backoff * 2 ** (attempt - 1))
-    return False, retries + 1, {"answers": history}
+__all__ = ["SIGNATURE_HEADER", "TIMESTAMP_HEADER", "send_webhook", "sign", "verify"]
 
 
 def send_webhook(
@@ -90,15 +42,15 @@ def send_webhook(
     overridden = clear_destination(store, config, document, "webhook", url, actor, override)
     hook = config.extra.get("webhook") or {}
     payload = {"kind": document["kind"], "reference": document["reference"], "document": document["body"]}
-    ok, attempts, details = post_signed(
-        url,
-        payload,
+    with WebhookSender(
+        config,
         secret.encode(),
         int(hook.get("retries", 4)),
         float(hook.get("backoff", 0.5)),
         config.http_timeout,
         sleep,
-    )
-    details.update(overridden)
-    record_delivery(store, document, "webhook", url, ok, attempts, actor, details, role=role)
-    return 0 if ok else 1
+    ) as sender:
+        posted = sender.post(url, payload)
+    details: dict[str, Any] = {"answers": posted.answers, **overridden}
+    record_delivery(store, document, "webhook", url, posted.ok, posted.attempts, actor, details, role=role)
+    return 0 if posted.ok else 1

@@ -23,7 +23,7 @@ from vigil.ingest.scan import Scanner, ScanSummary
 from vigil.mirrors.check import check_crawl
 from vigil.net.client import FetchSettings
 from vigil.net.download import download, is_url
-from vigil.net.guard import Resolver
+from vigil.net.guard import AddressResolver
 from vigil.store import Store
 from vigil.watch.history import RunRecord, finish
 from vigil.watch.lease import (
@@ -81,7 +81,7 @@ class WatchRunner:
         store: Store,
         detectors: Sequence[Detector],
         sink: BatchProcessor | None = None,
-        resolver: Resolver | None = None,
+        resolver: AddressResolver | None = None,
         lease_s: float = DEFAULT_LEASE_S,
         owner: str | None = None,
     ) -> None:
