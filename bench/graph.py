@@ -13,8 +13,10 @@ analyses, ``--delta-batches`` more batches of 500 go through the pipeline one at
 the view a server holds (``GraphView.whole()``, which applies the changed rows) is timed against a full
 load of the same graph, in the same process. With ``--export-baseline REV`` the GEXF export is also
 written by ``export.py`` as it was at git revision REV, timed, and compared byte for byte with this one.
-Wall and CPU seconds are both printed: the machine may be shared. A table on stderr, one JSON object on
-stdout.
+The crash guard (``vigil.graph.isolation``) is measured after the analyses: the start of the analysis
+process and each analysis a request makes, warm, in process and apart (``--guard-repeat`` requests each,
+median); the succession inference is timed inside the hook's batches. Wall and CPU seconds are both
+printed: the machine may be shared. A table on stderr, one JSON object on stdout.
 """
 
 from __future__ import annotations
@@ -36,19 +38,22 @@ from rich.table import Table
 from vigil.boot import open_store
 from vigil.config import Config
 from vigil.core.model import Item
+from vigil.graph import update as graph_update
 from vigil.graph.admins import administrators
 from vigil.graph.centrality import key_actors
 from vigil.graph.communities import communities
 from vigil.graph.export import export_file
+from vigil.graph.isolation import InProcess, Isolated
 from vigil.graph.lineage import lineage
 from vigil.graph.loaded import load_whole
 from vigil.graph.network import network
 from vigil.graph.paths import ego, shortest_path
 from vigil.graph.spreaders import spreaders
 from vigil.graph.stats import stats
+from vigil.graph.succession import affected_outlets
 from vigil.graph.synthetic import stream_network
 from vigil.graph.update import catch_up
-from vigil.graph.view import GraphView
+from vigil.graph.view import GraphView, resolve_node
 from vigil.ingest.pipeline import Pipeline
 from vigil.store import Store
 
@@ -98,9 +103,22 @@ def build(store: Store, batches: Iterator[list[Item]], n_items: int, budget: flo
 
 
 def hook(store: Store, batches: Iterator[list[Item]], n_items: int) -> dict[str, Any]:
-    """More items through the pipeline (no detectors): each batch is graphed by the registered hook."""
+    """More items through the pipeline (no detectors): each batch is graphed by the registered hook. The
+    succession inference inside it (``infer_successions``) is timed on its own."""
     pipeline = Pipeline(store, [])
     assert pipeline.hooks, "the graph hook is not registered (pip install -e . to refresh entry points)"
+    inference: list[float] = []
+    reconciled: list[int] = []
+    infer = graph_update.infer_successions
+
+    def timed_inference(conn: Any, written: Any) -> Any:
+        start = time.perf_counter()
+        reconciled.append(len(affected_outlets(conn, written)))
+        out = infer(conn, written)
+        inference.append(time.perf_counter() - start)
+        return out
+
+    graph_update.infer_successions = timed_inference
     pending: list[Item] = []
     for batch in batches:
         pending.extend(batch)
@@ -111,10 +129,14 @@ def hook(store: Store, batches: Iterator[list[Item]], n_items: int) -> dict[str,
     wall, cpu, _ = timed(
         lambda: [pipeline.process(pending[i : i + HOOK_BATCH]) for i in range(0, len(pending), HOOK_BATCH)]
     )
+    graph_update.infer_successions = infer
     graphed = stats(store)["items_graphed"] - before
     return {
         "items": len(pending),
         "graphed_by_hook": graphed,
+        "inference_ms_per_batch": round(1000 * sum(inference) / max(1, len(inference)), 2),
+        "inference_max_ms": round(1000 * max(inference, default=0.0), 2),
+        "outlets_reconciled_per_batch": round(sum(reconciled) / max(1, len(reconciled)), 2),
         "batch": HOOK_BATCH,
         "wall_s": round(wall, 2),
         "cpu_s": round(cpu, 2),
@@ -156,6 +178,70 @@ def delta(store: Store, batches: Iterator[list[Item]], n_batches: int) -> dict[s
         "median_full_s": round(mid_full, 3),
         "ratio": round(mid_full / mid_delta, 1) if mid_delta else None,
     }
+
+
+def guard(store: Store, repeat: int) -> list[dict[str, Any]]:
+    """What running the analyses apart costs a request: the child's start (spawn, imports, its full load
+    of the graph) against a full load here; then each analysis a request makes, warm (graph loaded,
+    result cached), as the server did it before, in the request's thread (``InProcess`` here, then
+    ``jsonable_encoder`` and the JSON FastAPI renders) and as it does now (``Isolated.run_json``: the
+    child computes and encodes, the server sends the bytes), the two alternated ``repeat`` times. The
+    machine is shared: the minimum is the cost, the median what a request saw. The HTTP framing around
+    either is the same and left out."""
+    from fastapi.encoders import jsonable_encoder
+
+    def before(name: str, args: tuple[Any, ...]) -> bytes:
+        answer = jsonable_encoder(here.run(name, *args))
+        return json.dumps(answer, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+    here = InProcess(store)
+    apart = Isolated(store)
+    rows: list[dict[str, Any]] = []
+    try:
+        full = timed(lambda: load_whole(store))[0]
+        start = timed(lambda: apart.run("held"))[0]
+        rows.append(
+            {
+                "request": "first analysis: child started, graph loaded there (vs a full load here)",
+                "before_min_s": round(full, 3),
+                "after_min_s": round(start, 3),
+                "added_min_ms": round(1000 * (start - full), 1),
+            }
+        )
+        center = resolve_node(store, "outlet:outlet 0")
+        other = resolve_node(store, "outlet:outlet 1")
+        asks: list[tuple[str, str, tuple[Any, ...]]] = [
+            ("network view (300 nodes)", "network", ((), None, None, None, 300)),
+            ("network view (2000 nodes)", "network", ((), None, None, None, 2000)),
+            ("communities", "communities", ("leiden",)),
+            ("key actors", "key_actors", (20,)),
+            ("shortest path", "path", (center, other)),
+        ]
+        for label, name, args in asks:
+            body = before(name, args)  # warm both: graph loaded, results cached for this version
+            assert json.loads(apart.run_json(name, *args)) == json.loads(body)  # the same answer
+            old: list[float] = []
+            new: list[float] = []
+            for _ in range(repeat):
+                old.append(timed(lambda n=name, a=args: before(n, a))[0])  # type: ignore[misc]
+                new.append(timed(lambda n=name, a=args: apart.run_json(n, *a))[0])  # type: ignore[misc]
+            old.sort()
+            new.sort()
+            rows.append(
+                {
+                    "request": label,
+                    "before_min_s": round(old[0], 4),
+                    "after_min_s": round(new[0], 4),
+                    "added_min_ms": round(1000 * (new[0] - old[0]), 2),
+                    "before_median_s": round(old[repeat // 2], 4),
+                    "after_median_s": round(new[repeat // 2], 4),
+                    "added_median_ms": round(1000 * (new[repeat // 2] - old[repeat // 2]), 2),
+                    "answer_kb": round(len(body) / 1024, 1),
+                }
+            )
+    finally:
+        apart.close()
+    return rows
 
 
 def export_baseline(store: Store, home: Path, rev: str) -> dict[str, Any]:
@@ -230,6 +316,8 @@ def main() -> None:
     parser.add_argument("--db", default="", help="Database URL (default: a temporary SQLite file).")
     parser.add_argument("--delta-batches", type=int, default=5, help="Batches timed: delta vs full load.")
     parser.add_argument("--export-baseline", default="", help="Git revision whose GEXF writer to compare.")
+    parser.add_argument("--guard-repeat", type=int, default=21, help="Requests timed per analysis (guard).")
+    parser.add_argument("--guard-only", action="store_true", help="Build, then time only the crash guard.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vigil-bench-graph-") as tmp:
         home = Path(tmp)
@@ -239,8 +327,14 @@ def main() -> None:
             batches = stream_network(args.items + extra, args.accounts, batch=5000)
             built = build(store, batches, args.items, args.budget)
             size = stats(store)
+            if args.guard_only:
+                guarded = guard(store, args.guard_repeat)
+                json.dump({"build": built, "graph": size, "guard": guarded}, sys.stdout, default=str)
+                sys.stdout.write("\n")
+                return
             hooked = hook(store, batches, args.hook_items)
             results = analyses(store, home)
+            guarded = guard(store, args.guard_repeat) if args.guard_repeat else []
             deltas = delta(store, batches, args.delta_batches) if args.delta_batches else None
             baseline = export_baseline(store, home, args.export_baseline) if args.export_baseline else None
         finally:
@@ -263,9 +357,20 @@ def main() -> None:
         f"{hooked['wall_s']} ({hooked['cpu_s']})",
         f"{hooked['ms_per_batch']} ms / {HOOK_BATCH}",
     )
+    table.add_row(
+        f"  of which succession inference ({hooked['outlets_reconciled_per_batch']} outlets / batch)",
+        f"{hooked['inference_ms_per_batch']} ms / batch",
+        f"max {hooked['inference_max_ms']} ms",
+    )
     for r in results:
         cold = str(r["cold_s"]) + (f" ({r['cold_cpu_s']})" if "cold_cpu_s" in r else "")
         table.add_row(r["analysis"], cold, "" if r["warm_s"] is None else str(r["warm_s"]))
+    for r in guarded:
+        table.add_row(
+            f"guard: {r['request']}, min (median) before → after",
+            f"{r['before_min_s']} → {r['after_min_s']}",
+            f"+{r['added_min_ms']} ms" + (f" (+{r['added_median_ms']} ms)" if "added_median_ms" in r else ""),
+        )
     if deltas:
         table.add_row(
             f"view after a batch of {HOOK_BATCH}: delta applied (median of {deltas['batches']})",
@@ -292,7 +397,7 @@ def main() -> None:
             f"[yellow]stopped storing after {args.budget:.0f} s at {built['items_built']:,} of "
             f"{args.items:,} items; the rest ran on that graph[/]"
         )
-    report = {"build": built, "graph": size, "hook": hooked, "analyses": results}
+    report = {"build": built, "graph": size, "hook": hooked, "analyses": results, "guard": guarded}
     json.dump({**report, "delta": deltas, "export_baseline": baseline}, sys.stdout, default=str)
     sys.stdout.write("\n")
 

@@ -1,7 +1,9 @@
 """``vigil graph``: build, query and export the actor / outlet / infrastructure graph.
 
 Machine-readable output is JSON Lines on stdout. Query commands first fold any stored items not yet
-graphed into the graph (incremental; ``--no-update`` skips it).
+graphed into the graph (incremental; ``--no-update`` skips it). Whole-graph analyses run in the main
+thread (``vigil.graph.isolation.InProcess``), where a library's error is an exception: the command fails
+with one line and exit status 1, never an abort.
 """
 
 from __future__ import annotations
@@ -98,10 +100,9 @@ def actors(
 
             rows = administrators(store, outlet, top)
         else:
-            from vigil.graph.centrality import key_actors
-            from vigil.graph.view import GraphView
+            from vigil.graph.isolation import InProcess
 
-            rows = key_actors(GraphView(store), top, tuple(kind or ("account",)))
+            rows = InProcess(store).run("key_actors", top, tuple(kind or ("account",)))
     for row in rows:
         print_json(row)
     if not rows:
@@ -142,13 +143,12 @@ def communities(
     no_update: NoUpdate = False,
 ) -> None:
     """Communities, largest first, with their most connected members."""
-    from vigil.graph.communities import communities as compute
-    from vigil.graph.view import GraphView
+    from vigil.graph.isolation import InProcess
 
     config = load_config()
     with open_store(config) as store:
         _refresh(config, store, no_update)
-        print_json(compute(GraphView(store), method, top))
+        print_json(InProcess(store).run("communities", method, top))
 
 
 def _fallback(config: Config, store: Store) -> Pseudonymiser | None:
@@ -208,13 +208,14 @@ def path(
     no_update: NoUpdate = False,
 ) -> None:
     """The shortest path between two nodes, with the evidence on each edge (one JSON object)."""
-    from vigil.graph.paths import shortest_path
-    from vigil.graph.view import GraphView
+    from vigil.graph.isolation import InProcess
+    from vigil.graph.view import resolve_node
 
     config = load_config()
     with open_store(config) as store:
         _refresh(config, store, no_update)
-        print_json(shortest_path(GraphView(store), source, target))
+        first, second = resolve_node(store, source), resolve_node(store, target)
+        print_json(InProcess(store).run("path", first, second))
 
 
 @graph_app.command()

@@ -70,7 +70,8 @@ def key_actors(view: GraphView, top: int = 20, kinds: tuple[str, ...] = ("accoun
     loaded = view.whole()
     g = loaded.graph
     kind = np.asarray(g.vs["kind"])
-    mask = np.isin(kind, list(kinds))
+    # A node without edges is nobody's key actor (and ties at zero would rank arbitrarily).
+    mask = np.isin(kind, list(kinds)) & (np.asarray(metrics["degree"], dtype=float) > 0)
     if not mask.any():
         return []
     idx = np.flatnonzero(mask)

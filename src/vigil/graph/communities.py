@@ -1,9 +1,14 @@
 """Communities: Leiden (igraph's, modularity) on the undirected, count-weighted graph; NetworkX's Louvain
 on request for small graphs. Membership is cached per graph version; when the graph has grown, Leiden
-starts from the last membership (new nodes alone), so a recomputation refines rather than restarts."""
+starts from the last membership (new nodes alone), so a recomputation refines rather than restarts.
+
+A graph without edges (nodes only: what scanning posts with accounts but no links or forwards gives) has
+no community structure: every node is its own community and the modularity is undefined (``None``),
+without calling either library (igraph's modularity is NaN there, NetworkX's divides by zero)."""
 
 from __future__ import annotations
 
+import math
 import random
 from collections import Counter
 from typing import Any
@@ -28,7 +33,9 @@ def membership(view: GraphView, method: str = "leiden") -> dict[str, Any]:
 def _compute(view: GraphView, method: str, before: dict[str, Any] | None = None) -> dict[str, Any]:
     g = view.whole().graph.as_undirected(mode="collapse", combine_edges={"weight": "sum"})
     if g.vcount() == 0:
-        return {"db_ids": [], "membership": [], "quality": 0.0}
+        return {"db_ids": [], "membership": [], "quality": None}
+    if g.ecount() == 0:
+        return {"db_ids": list(g.vs["db_id"]), "membership": list(range(g.vcount())), "quality": None}
     if method == "louvain":
         if g.vcount() > LOUVAIN_MAX_NODES:
             raise UsageError(f"louvain is for graphs under {LOUVAIN_MAX_NODES} nodes; use leiden")
@@ -40,15 +47,21 @@ def _compute(view: GraphView, method: str, before: dict[str, Any] | None = None)
         for c, part in enumerate(sorted(parts, key=len, reverse=True)):
             for v in part:
                 member[v] = c
-        quality = float(nx.community.modularity(nxg, parts, weight="weight"))
+        quality = _finite(nx.community.modularity(nxg, parts, weight="weight"))
     else:
         member, quality = _leiden(g, before)
     return {"db_ids": list(g.vs["db_id"]), "membership": member, "quality": quality}
 
 
-def _leiden(g: ig.Graph, before: dict[str, Any] | None) -> tuple[list[int], float]:
+def _finite(value: float) -> float | None:
+    """A modularity as JSON can carry it: None where it is undefined (NaN)."""
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _leiden(g: ig.Graph, before: dict[str, Any] | None) -> tuple[list[int], float | None]:
     start = None
-    if before and before.get("db_ids"):
+    if before and before.get("db_ids") and len(before["db_ids"]) == len(before.get("membership") or ()):
         known = dict(zip(before["db_ids"], before["membership"], strict=True))
         fresh = iter(range(max(before["membership"], default=-1) + 1, 1 << 62))
         labels = [known[i] if i in known else next(fresh) for i in g.vs["db_id"]]
@@ -66,7 +79,7 @@ def _leiden(g: ig.Graph, before: dict[str, Any] | None) -> tuple[list[int], floa
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
     member = rank[inverse].tolist()
-    return member, float(g.modularity(member, weights="weight"))
+    return member, _finite(g.modularity(member, weights="weight"))
 
 
 def communities(view: GraphView, method: str = "leiden", top: int = 20, members: int = 5) -> dict[str, Any]:

@@ -1,5 +1,10 @@
 """An outlet's domains over time: which domain replaced which, and when, and the takedowns on each (the
-referred URLs on the domain that re-checks found removed, from ``vigil.referral``)."""
+referred URLs on the domain that re-checks found removed, from ``vigil.referral``).
+
+A domain's dates are those of its evidence (``vigil.graph.succession.spans``): the items on it attributed
+to the outlet, or, for a domain without such items, the outlet's own links to it (``dated_by`` says
+which); the order is the succession chain, then first appearance, and domains nothing dates come last.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from vigil.graph.outlets import find_outlet
-from vigil.graph.tables import graph_edges, graph_nodes
+from vigil.graph.succession import spans
+from vigil.graph.tables import graph_edges
 from vigil.referral.tables import watched_urls
 from vigil.store import Store
 
@@ -18,19 +24,10 @@ MAX_TAKEDOWNS = 20
 
 def lineage(store: Store, outlet: str) -> list[dict[str, Any]]:
     """The outlet's domains in order (succession chain first, then first appearance), with dates."""
-    e, n = graph_edges.c, graph_nodes.c
+    e = graph_edges.c
     with store.read() as conn:
         row = find_outlet(conn, outlet)
-        domains = {
-            r.id: r
-            for r in conn.execute(
-                select(
-                    n.id, n.label, n.attrs, e.first_seen, e.last_seen, e.count, e.attrs.label("edge_attrs")
-                )
-                .join(graph_edges, e.src == n.id)
-                .where(e.dst == row["id"], e.kind == "part-of", n.kind == "domain")
-            )
-        }
+        domains = spans(conn, row["id"])
         succ = list(
             conn.execute(
                 select(e.src, e.dst, e.first_seen, e.evidence, e.attrs).where(
@@ -39,12 +36,12 @@ def lineage(store: Store, outlet: str) -> list[dict[str, Any]]:
             )
         )
         removals = takedowns(conn, (d.label for d in domains.values()))
-    after = {s.src: s for s in succ}
-    before = {s.dst: s for s in succ}
+    after = {s.src: s for s in sorted(succ, key=lambda s: (s.first_seen is None, s.first_seen or 0, s.dst))}
+    before = {s.dst: s for s in sorted(succ, key=lambda s: (s.first_seen is None, s.first_seen or 0, s.src))}
 
     def start_key(node_id: int) -> tuple[Any, ...]:
         d = domains[node_id]
-        return (d.first_seen is None, d.first_seen or 0, d.label)
+        return (d.first is None, d.first or 0, d.label)
 
     order: list[int] = []
     for head in sorted((d for d in domains if d not in before), key=start_key):
@@ -62,11 +59,12 @@ def lineage(store: Store, outlet: str) -> list[dict[str, Any]]:
             {
                 "step": step,
                 "domain": d.label,
-                "first_seen": d.first_seen,
-                "last_seen": d.last_seen,
-                "items": d.count,
-                "registered": bool((d.edge_attrs or {}).get("registered")),
-                "removed_at": (d.attrs or {}).get("removed_at")
+                "first_seen": d.first,
+                "last_seen": d.last,
+                "dated_by": d.dated_by,
+                "items": d.items,
+                "registered": d.registered,
+                "removed_at": d.node_attrs.get("removed_at")
                 or (removed[0]["removed_at"] if removed else None),
                 "takedowns": removed[:MAX_TAKEDOWNS],
                 "replaces": domains[prev.src].label if prev is not None else None,

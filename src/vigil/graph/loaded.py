@@ -7,7 +7,10 @@ through an index. ``refresh`` applies them to a copy of the loaded graph (new no
 id order, changed edges get their new weight): the result is the graph a full load would give, vertex for
 vertex and edge for edge, so every analysis gives the same answer on either. It falls back to a full load
 when the delta is large, when the version went back (a rebuilt store), when rows are not in id order, or
-when the loaded graph holds fewer rows than the store counts (a writer that did not stamp its rows).
+when the loaded graph holds fewer rows than the store counts (a writer that did not stamp its rows), or
+when rows were removed since the version it holds (``graph_state`` ``removed``: the version of the last
+write that deleted rows, e.g. an inferred succession that later evidence contradicts; a delta cannot
+express a removal).
 
 Reads run as separate statements (SQLite's driver and PostgreSQL's READ COMMITTED give each statement its
 own snapshot), so they go in an order that stays consistent while writers commit: the version first, then
@@ -55,27 +58,50 @@ class Loaded:
         return found  # type: ignore[no-any-return,unused-ignore]
 
 
-def _state(conn: Connection) -> tuple[int, int | None, int | None]:
-    """The graph version and the node and edge totals kept with it, in one statement."""
+@dataclass(slots=True, frozen=True)
+class _State:
+    version: int
+    nodes: int | None  # the node and edge totals kept with the version (None: an older graph)
+    edges: int | None
+    removed: int  # the version of the last write that removed rows (0: none)
+
+
+def _state(conn: Connection) -> _State:
+    """The graph version, the node and edge totals kept with it and the version of the last removal, in
+    one statement."""
     found = dict(
         conn.execute(
-            select(graph_state.c.key, graph_state.c.value).where(graph_state.c.key.in_(["version", "counts"]))
+            select(graph_state.c.key, graph_state.c.value).where(
+                graph_state.c.key.in_(["version", "counts", "removed"])
+            )
         ).all()
     )
+    current, removed = int(found.get("version") or 0), int(found.get("removed") or 0)
     counts = found.get("counts")
     if not isinstance(counts, dict):
-        return int(found.get("version") or 0), None, None
-    return (
-        int(found.get("version") or 0),
+        return _State(current, None, None, removed)
+    return _State(
+        current,
         sum((counts.get("nodes") or {}).values()),
         sum((counts.get("edges") or {}).values()),
+        removed,
     )
+
+
+def weight(count: Any) -> float:
+    """An edge's weight: its count (the items behind it), at least 1, so that every algorithm gets the
+    positive weights it needs whatever a row holds."""
+    try:
+        value = float(count or 1)
+    except (TypeError, ValueError):
+        return 1.0
+    return value if value >= 1.0 and value < float("inf") else 1.0
 
 
 def load_whole(store: Store) -> Loaded:
     """The whole graph, read with the driver's own cursor into arrays (no row objects per edge)."""
     with store.read() as conn:
-        current = _state(conn)[0]
+        current = _state(conn).version
         edges = _fetch(conn, "SELECT src, dst, kind, count, id FROM graph_edges ORDER BY id")
         nodes = _fetch(conn, "SELECT id, kind FROM graph_nodes ORDER BY id")
     ids = np.fromiter((n[0] for n in nodes), dtype=np.int64, count=len(nodes))
@@ -83,6 +109,10 @@ def load_whole(store: Store) -> Loaded:
     g = ig.Graph(n=len(nodes), directed=True)
     g.vs["db_id"] = ids.tolist()
     g.vs["kind"] = [n[1] for n in nodes]
+    # The edge attributes exist even without edges: an algorithm asked for weights="weight" on a graph
+    # without the attribute is an igraph error (and outside the main thread an abort()).
+    g.es["kind"] = []
+    g.es["weight"] = []
     if edges:
         src = np.fromiter((e[0] for e in edges), dtype=np.int64, count=len(edges))
         dst = np.fromiter((e[1] for e in edges), dtype=np.int64, count=len(edges))
@@ -95,7 +125,7 @@ def load_whole(store: Store) -> Loaded:
         kept = np.flatnonzero(keep)
         g.add_edges(list(zip(s[kept].tolist(), d[kept].tolist(), strict=True)))
         g.es["kind"] = [edges[i][2] for i in kept.tolist()]
-        g.es["weight"] = [float(edges[i][3] or 1) for i in kept.tolist()]
+        g.es["weight"] = [weight(edges[i][3]) for i in kept.tolist()]
         edge_ids = np.fromiter((edges[i][4] for i in kept.tolist()), dtype=np.int64, count=len(kept))
         return Loaded(current, g, index, edge_ids, top_node=int(ids.max(initial=0)))
     return Loaded(current, g, index, top_node=int(ids.max(initial=0)))
@@ -117,11 +147,12 @@ def refresh(store: Store, loaded: Loaded | None, max_delta: int = MAX_DELTA) -> 
     if loaded is None:
         return load_whole(store)
     with store.read() as conn:
-        current, n_nodes, n_edges = _state(conn)
+        state = _state(conn)
+        current, n_nodes, n_edges = state.version, state.nodes, state.edges
         if current == loaded.version:
             return loaded
-        if current < loaded.version:
-            return load_whole(store)  # the graph was rebuilt
+        if current < loaded.version or state.removed > loaded.version:
+            return load_whole(store)  # the graph was rebuilt, or rows were removed since
         limit = min(max_delta, max(1_000, int(MAX_DELTA_SHARE * loaded.graph.ecount())))
         e, n = graph_edges.c, graph_nodes.c
         edges = conn.execute(
@@ -170,12 +201,12 @@ def _apply(loaded: Loaded, current: int, nodes: Sequence[Any], edges: Sequence[A
         g.add_vertices(len(nodes), attributes={"db_id": db_ids, "kind": kinds})
     changed = np.flatnonzero(known)
     if len(changed):
-        g.es.select(pos[changed].tolist())["weight"] = [float(edges[i][4] or 1) for i in changed.tolist()]
+        g.es.select(pos[changed].tolist())["weight"] = [weight(edges[i][4]) for i in changed.tolist()]
     added = [edges[i] for i in fresh.tolist() if edges[i][1] in index and edges[i][2] in index]
     edge_ids = old_ids
     if added:
         pairs = [(index[r[1]], index[r[2]]) for r in added]
-        weights = [float(r[4] or 1) for r in added]
+        weights = [weight(r[4]) for r in added]
         g.add_edges(pairs, attributes={"kind": [r[3] for r in added], "weight": weights})
         edge_ids = np.concatenate([old_ids, np.fromiter((r[0] for r in added), dtype=np.int64)])
         if "edge_ends" in memo:  # the new edges' ends appended

@@ -199,7 +199,7 @@ def _fold(into: dict[str, Any], counters: dict[str, Any]) -> None:
 
 
 def write_facts(conn: Connection, facts: Facts, result: UpdateResult) -> list[tuple[int, int, str]]:
-    """Merge the facts; return the (src, dst, kind) of the edges that are new."""
+    """Merge the facts; return the (src, dst, kind) of every edge written, new or changed."""
     ids = write_nodes(conn, facts, result)
     stamp = next_version(conn)
     merged = _group(facts.edges, ids)
@@ -261,4 +261,4 @@ def write_facts(conn: Connection, facts: Facts, result: UpdateResult) -> list[tu
     if inserts:
         add_counts(conn, {}, dict(Counter(r["kind"] for r in inserts)))
     result.edges_updated += len(updates)
-    return [(r["src"], r["dst"], r["kind"]) for r in inserts]
+    return triples

@@ -18,7 +18,7 @@ from vigil.graph.facts import EdgeFact, channel_node, domain_node, outlet_node
 from vigil.graph.merge import write_facts
 from vigil.graph.pseudonym import AccountKeys
 from vigil.graph.state import bump_version, lock
-from vigil.graph.succession import add_succession
+from vigil.graph.succession import add_succession, infer_successions, reconcile
 from vigil.graph.tables import graph_edges, graph_nodes
 from vigil.store import Store
 
@@ -33,11 +33,23 @@ def register_outlet(
     """Create (or extend) an outlet: each channel key (``platform:id``) and domain becomes ``part-of`` it.
 
     A channel key may be given in clear: with the store's identity guard it is mapped to the channel's
-    stored pseudonym, so it matches the channel's items."""
+    stored pseudonym, so it matches the channel's items. The outlet's successions are inferred again
+    (its new venues and domains are evidence, see ``vigil.graph.succession``)."""
     from vigil.graph.update import UpdateResult
 
-    keys = AccountKeys.for_store(store)
+    facts, outlet = outlet_facts(AccountKeys.for_store(store), name, channels, domains, at)
+    with store.write() as conn:
+        lock(conn)
+        infer_successions(conn, write_facts(conn, facts, UpdateResult()))
+        bump_version(conn)
+    return {"outlet": facts.nodes[outlet].label, "key": outlet, "venues": len(facts.edges)}
 
+
+def outlet_facts(
+    keys: AccountKeys, name: str, channels: Sequence[str], domains: Sequence[str], at: datetime | None
+) -> tuple[Facts, str]:
+    """The outlet node and a registered ``part-of`` edge from each channel and domain; the outlet's key
+    (as stored: ``Facts.node`` replaces what the store cannot hold)."""
     if not name.strip():
         raise UsageError("an outlet needs a name")
     facts = Facts()
@@ -54,25 +66,28 @@ def register_outlet(
             raise UsageError(f"domain {ref!r} is not a host name")
         venue = facts.node(node, counts=False)
         facts.edges.append(EdgeFact(venue, outlet, "part-of", None, at, attrs={"registered": True}))
-    result = UpdateResult()
-    with store.write() as conn:
-        lock(conn)
-        write_facts(conn, facts, result)
-        bump_version(conn)
-    return {"outlet": facts.nodes[outlet].label, "key": outlet, "venues": len(facts.edges)}
+    return facts, outlet
 
 
 def record_succession(store: Store, outlet: str, old: str, new: str, at: datetime | None) -> None:
-    """State that domain ``new`` replaced ``old`` for an outlet (both become ``part-of`` it)."""
-    register_outlet(store, outlet, domains=[old, new])
+    """State that domain ``new`` replaced ``old`` for an outlet (both become ``part-of`` it), in one
+    transaction with their registration; what was inferred for the outlet gives way to it."""
+    from vigil.graph.update import UpdateResult
+
     old_node, new_node = domain_node(old), domain_node(new)
-    assert old_node is not None and new_node is not None
+    if old_node is None or new_node is None:
+        raise UsageError(f"domain {old if old_node is None else new!r} is not a host name")
+    if old_node.key == new_node.key:
+        raise UsageError(f"{old!r} and {new!r} are the same domain: a domain cannot replace itself")
+    facts, outlet_key = outlet_facts(AccountKeys.for_store(store), outlet, (), (old, new), None)
+    old_key, new_key = facts.node(old_node, counts=False), facts.node(new_node, counts=False)  # as stored
     with store.write() as conn:
         lock(conn)
-        ids = node_ids(conn, [old_node.key, new_node.key, outlet_node(outlet).key])
-        add_succession(
-            conn, ids[old_node.key], ids[new_node.key], at, [], ids[outlet_node(outlet).key], False
-        )
+        write_facts(conn, facts, UpdateResult())
+        ids = node_ids(conn, [old_key, new_key, outlet_key])
+        outlet_id = ids[outlet_key]
+        add_succession(conn, ids[old_key], ids[new_key], at, [], outlet_id, False)
+        reconcile(conn, outlet_id)
         bump_version(conn)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 from typing import Any
 
 from sqlalchemy import select
@@ -61,10 +62,20 @@ def ego(
 
 def shortest_path(view: GraphView, a: str, b: str) -> dict[str, Any]:
     """The shortest chain of edges (either direction) between two nodes, with each edge's evidence."""
-    first, second = resolve_node(view.store, a), resolve_node(view.store, b)
+    return path_between(view, resolve_node(view.store, a), resolve_node(view.store, b))
+
+
+def path_between(view: GraphView, first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """``shortest_path`` between two node rows already resolved (``resolve_node``): the part that needs
+    the loaded graph, which the server runs apart (``vigil.graph.isolation``)."""
     loaded = view.whole()
+    for row in (first, second):
+        if row["id"] not in loaded.index:
+            raise UsageError(f"no node {row['key']!r} in the loaded graph")
     src, dst = loaded.index[first["id"]], loaded.index[second["id"]]
-    path = loaded.graph.get_shortest_path(src, dst, mode="all", output="vpath")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # "couldn't reach some vertices": found False
+        path = loaded.graph.get_shortest_path(src, dst, mode="all", output="vpath")
     if not path:
         return {
             "from": node_public(first),

@@ -57,6 +57,8 @@ def add_counts(conn: Connection, nodes: dict[str, int], edges: dict[str, int]) -
         for part, added in (("nodes", nodes), ("edges", edges)):
             for kind, n in added.items():
                 counts[part][kind] = counts[part].get(kind, 0) + n
+                if counts[part][kind] <= 0:  # rows removed (an inferred succession): as count_rows has it
+                    del counts[part][kind]
     set_state(conn, "counts", counts)
 
 
@@ -69,6 +71,12 @@ def next_version(conn: Connection) -> int:
     """The version the open write transaction will commit (its ``bump_version``, under the writers'
     lock): rows it inserts or changes are stamped with it in their ``touched`` column."""
     return int(get_state(conn, "version", 0)) + 1
+
+
+def mark_removed(conn: Connection) -> None:
+    """Record that the open write transaction removes rows: a loaded graph older than its version is
+    loaded whole again (``vigil.graph.loaded``; a delta of changed rows cannot express a removal)."""
+    set_state(conn, "removed", next_version(conn))
 
 
 def bump_version(conn: Connection) -> int:

@@ -64,7 +64,8 @@ class UpdateResult:
     nodes_added: int = 0
     edges_added: int = 0
     edges_updated: int = 0
-    successions: int = 0
+    successions: int = 0  # inferred successions added
+    successions_removed: int = 0  # inferred successions that the batch's evidence contradicts
 
     def add(self, other: UpdateResult) -> None:
         for name in FIELDS:
@@ -74,7 +75,7 @@ class UpdateResult:
         return {name: getattr(self, name) for name in FIELDS}
 
 
-FIELDS = ("items", "nodes_added", "edges_added", "edges_updated", "successions")
+FIELDS = ("items", "nodes_added", "edges_added", "edges_updated", "successions", "successions_removed")
 
 
 def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -131,8 +132,9 @@ def apply_items(conn: Connection, batch: Sequence[Item], keys: AccountKeys) -> U
     with _no_cycle_collection():
         facts = extract(todo, _context(conn, todo, keys))
         result = UpdateResult(items=len(todo))
-        new_edges = write_facts(conn, facts, result)
-    result.successions = infer_successions(conn, new_edges)
+        written = write_facts(conn, facts, result)
+    inferred = infer_successions(conn, written)
+    result.successions, result.successions_removed = inferred.added, inferred.removed
     bump_version(conn)
     return result
 

@@ -58,8 +58,11 @@ def create_app(
     the_store = store or open_store(config)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(running: FastAPI) -> AsyncIterator[None]:
         yield
+        # What features started on demand (the graph's analysis process) stops with the app.
+        for close in reversed(getattr(running.state, "on_close", [])):
+            close()
         if owned:
             the_store.close()
 

@@ -2,12 +2,18 @@
 ``vigil.web.ui.graph``, draws from them).
 
 Both need a logged-in user whose role may view cases (a bearer token or the UI's session cookie), as
-the rest of the API does. The loaded graph is kept on ``app.state.graph_view`` (one per app) and reused
-until the graph changes. Exports are recorded in the audit log under the caller's name.
+the rest of the API does. Exports are recorded in the audit log under the caller's name.
+
+The whole-graph analyses (communities, key actors, the network view, shortest paths) never run in a
+request thread: a native error there aborts the process. They run in a child process that holds the
+loaded graph and keeps it up to date (``vigil.graph.isolation.Isolated``, one per app on
+``app.state.graph_analyses``, stopped with the app); a failure, a crash or a time-out of the child is an
+error answer (500, or 503 for a time-out), and the server answers on. The other routes are SQL only.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -16,7 +22,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import Response, StreamingResponse
 
 from vigil.errors import UsageError
-from vigil.graph.view import GraphView
+from vigil.graph.isolation import AnalysisTimeout, GraphAnalysisError, Isolated
 from vigil.store.types import MAX_ROW_ID
 from vigil.web.auth import Principal, require
 from vigil.web.context import AppContext, get_ctx
@@ -29,23 +35,46 @@ EXPORT_TYPES = {
     "json": "application/json",
 }
 
+log = logging.getLogger(__name__)
 viewer = require(Permission.VIEW_CASES)
 api = APIRouter(prefix="/api/v1/graph", tags=["graph"], dependencies=[Depends(viewer)])
 
 
-def _view(request: Request, ctx: AppContext) -> GraphView:
-    view = getattr(request.app.state, "graph_view", None)
-    if view is None or view.store is not ctx.store:
-        view = request.app.state.graph_view = GraphView(ctx.store)
-    return view  # type: ignore[no-any-return,unused-ignore]
+def _analyses(request: Request, ctx: AppContext) -> Isolated:
+    """The app's analysis process(es), made on first use (nothing starts until an analysis runs)."""
+    state = request.app.state
+    found = getattr(state, "graph_analyses", None)
+    if found is None or found.store is not ctx.store:
+        found = state.graph_analyses = Isolated(ctx.store)
+        if not hasattr(state, "on_close"):
+            state.on_close = []
+        state.on_close.append(found.close)
+    return found  # type: ignore[no-any-return,unused-ignore]
+
+
+def _analysis(request: Request, ctx: AppContext, name: str, *args: Any) -> Response:
+    """A whole-graph analysis, run apart from the server (see the module's docstring); the child encodes
+    the answer as JSON, which is sent as it comes."""
+    body = _guarded(_analyses(request, ctx).run_json, name, *args)
+    return Response(body, media_type="application/json")
 
 
 def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    return _guarded(lambda: jsonable_encoder(fn(*args, **kwargs)))
+
+
+def _guarded(fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` with the graph's errors as API errors."""
     try:
-        return jsonable_encoder(fn(*args, **kwargs))
+        return fn(*args)
     except UsageError as exc:
         status = 404 if str(exc).startswith("no ") else 400
         raise ApiError(status, str(exc)) from exc
+    except AnalysisTimeout as exc:
+        raise ApiError(503, str(exc), {"Retry-After": "30"}) from exc
+    except GraphAnalysisError as exc:
+        log.error("graph analysis failed: %s", exc)
+        raise ApiError(500, str(exc)) from exc
 
 
 Ctx = Annotated[AppContext, Depends(get_ctx)]
@@ -76,9 +105,7 @@ def actors(
         from vigil.graph.admins import administrators
 
         return _call(administrators, ctx.store, outlet, top)
-    from vigil.graph.centrality import key_actors
-
-    return _call(key_actors, _view(request, ctx), top)
+    return _analysis(request, ctx, "key_actors", top)
 
 
 @api.get("/spreaders")
@@ -100,9 +127,7 @@ def lineage(ctx: Ctx, outlet: Annotated[str, Query(min_length=1, max_length=200)
 def communities(
     request: Request, ctx: Ctx, method: Annotated[str, Query(pattern="^(leiden|louvain)$")] = "leiden"
 ) -> Any:
-    from vigil.graph.communities import communities as compute
-
-    return _call(compute, _view(request, ctx), method)
+    return _analysis(request, ctx, "communities", method)
 
 
 @api.get("/ego")
@@ -126,9 +151,11 @@ def path(
     source: Annotated[str, Query(min_length=1, max_length=700)],
     target: Annotated[str, Query(min_length=1, max_length=700)],
 ) -> Any:
-    from vigil.graph.paths import shortest_path
+    from vigil.graph.view import resolve_node
 
-    return _call(shortest_path, _view(request, ctx), source, target)
+    first = _call(resolve_node, ctx.store, source)  # SQL (and the identity guard) here; the path apart
+    second = _call(resolve_node, ctx.store, target)
+    return _analysis(request, ctx, "path", first, second)
 
 
 @api.get("/network")
@@ -142,17 +169,16 @@ def network(
     limit: Annotated[int, Query(ge=1, le=2000)] = 300,
 ) -> Any:
     """What the network page draws: the best-connected nodes for the filters and the edges among them."""
-    from vigil.graph.network import network as compute
-
-    return _call(compute, _view(request, ctx), tuple(kind or ()), community, since, until, limit)
+    return _analysis(request, ctx, "network", tuple(kind or ()), community, since, until, limit)
 
 
 @api.get("/nodes/{node_id}")
 def node(request: Request, ctx: Ctx, node_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)]) -> Any:
     """A node, its strongest edges with evidence, the items behind them and their cases."""
     from vigil.graph.network import node_detail
+    from vigil.graph.view import GraphView
 
-    return _call(node_detail, _view(request, ctx), node_id)
+    return _call(node_detail, GraphView(ctx.store), node_id)  # SQL only: the graph is not loaded
 
 
 @api.get("/export")
