@@ -332,12 +332,16 @@ class Store:
             rows = conn.execute(select(quarantine).order_by(quarantine.c.id).limit(limit)).mappings()
             return [Quarantined(r["source"], r["location"], r["reason"], r["excerpt"] or "") for r in rows]
 
-    def record_scan(self, target: str, started: Any, summary: dict[str, Any]) -> None:
+    def start_scan(self, target: str, started: Any) -> int:
+        """Record a scan as it starts (``finished_at`` empty until ``finish_scan``); returns its id."""
+        with self.write() as conn:
+            result = conn.execute(scans.insert().values(target=target, started_at=started))
+            return int(result.inserted_primary_key[0])
+
+    def finish_scan(self, scan_id: int, summary: dict[str, Any]) -> None:
         with self.write() as conn:
             conn.execute(
-                scans.insert().values(
-                    target=target, started_at=started, finished_at=utcnow(), summary=summary
-                )
+                scans.update().where(scans.c.id == scan_id).values(finished_at=utcnow(), summary=summary)
             )
 
 
