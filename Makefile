@@ -10,7 +10,7 @@ APT_PACKAGES := chromium tesseract-ocr tesseract-ocr-ara tesseract-ocr-fra tesse
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavdevice-dev libavfilter-dev \
   pkg-config cmake
 
-.PHONY: demo test lint format system-deps venv dev-venv bench clean
+.PHONY: demo test lint format system-deps venv dev-venv bench clean peers
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -45,8 +45,12 @@ format:
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
+## Other projects' test corpora (feedparser, Pillow) from PyPI, pinned by version and SHA-256, into .cache/.
+peers: $(BIN)/python
+	$(BIN)/python tests/peers/fetch.py
+
 ## Set up and run every test: Debian packages, dev dependencies, lint, then pytest (PostgreSQL included).
-test: dev-venv
+test: dev-venv peers
 	$(MAKE) lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 

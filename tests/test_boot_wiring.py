@@ -116,3 +116,75 @@ def test_pipeline_scores_items_stored_without_their_detection(store: Store) -> N
     assert (again.new_items, again.detections, again.cases) == (0, 0, 0)
     assert store.count("cases") == 3 and store.count("signals") == 3
     assert store.undetected([i.id for i in batch]) == set()
+
+
+def _sample_posts() -> list[dict[str, str]]:
+    """Real posts of several languages from the shared data (labels not used)."""
+    rows = []
+    for name, n in (("fifth_tribe.jsonl", 6), ("arabic_general_tweets.jsonl", 4), ("sib200.jsonl", 4)):
+        with (SHARED_DATA / "text" / name).open(encoding="utf-8") as fh:
+            rows += [json.loads(line) for _, line in zip(range(n), fh, strict=False)]
+    return [{"id": f"p{i}", "text": r["text"]} for i, r in enumerate(rows)]
+
+
+def test_one_scoring_path_and_the_language_on_the_item(queue_home: Config) -> None:
+    """``vigil classify``, the scan's ``text`` detector and a queue worker give one score for one text, and
+    the language detection found is stored on the item (every scanned item showed "unknown")."""
+    import io
+
+    from sqlalchemy import select
+
+    from vigil.ingest.jetstream import JetStreamPublisher, run_worker
+    from vigil.store.schema import items, signals
+    from vigil.text.classify import classify_stream
+
+    home = queue_home.home
+    posts = _sample_posts()
+    out = io.StringIO()
+    classify_stream((json.dumps(p) + "\n" for p in posts), out, TextModel.load(), None)
+    classified = {r["id"]: r for r in map(json.loads, out.getvalue().splitlines())}
+
+    def stored(store: Store) -> dict[str, tuple[float, str | None]]:
+        with store.read() as conn:
+            rows = conn.execute(
+                select(items.c.native_id, signals.c.score, items.c.lang)
+                .join(signals, signals.c.item_id == items.c.id)
+                .where(signals.c.detector == "text")
+            ).all()
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    path = home / "posts.jsonl"
+    path.write_text("".join(json.dumps(p) + "\n" for p in posts), "utf-8")
+    local = Config.load(home, queue_url="", detectors=("text",))
+    with boot.store_session(local) as store:
+        from vigil.ingest.scan import Scanner
+
+        Scanner(local, store, boot.detectors(local, store)).scan(str(path))
+        scanned = stored(store)
+
+    worker_config = Config.load(home, detectors=("text",), database_url=f"sqlite:///{home / 'worker.db'}")
+    publisher = JetStreamPublisher(worker_config)
+    from vigil.sources.base import SourceContext
+    from vigil.sources.jsonl import JsonLinesSource
+    from vigil.store.media import MediaSink
+
+    read = [
+        r
+        for r in JsonLinesSource().read(path, SourceContext(media=MediaSink(home / "media")))
+        if isinstance(r, Item)
+    ]
+    publisher.process(read)
+    publisher.close()
+    with boot.store_session(worker_config) as wstore:
+        stop = asyncio.Event()
+        asyncio.run(
+            run_worker(worker_config, wstore, boot.detectors(worker_config, wstore), stop, idle_exit=1.0)
+        )
+        worked = stored(wstore)
+
+    assert set(scanned) == set(worked) == {p["id"] for p in posts}
+    for pid, verdict in classified.items():
+        assert scanned[pid][0] == pytest.approx(verdict["score"]) == worked[pid][0]
+        expected_lang = None if verdict["lang"] == "und" else verdict["lang"]
+        assert scanned[pid][1] == expected_lang == worked[pid][1]
+    assert {lang for _, lang in scanned.values()} >= {"ar", "en"}

@@ -126,15 +126,8 @@ def snapshot(engine: Engine) -> dict[str, Any]:
         events = Counter(conn.execute(select(cases.c.item_id).join(case_events)).scalars())
         return {
             "items": sorted(
-                conn.execute(
-                    select(
-                        items.c.id,
-                        items.c.account_key,
-                        items.c.channel_key,
-                        items.c.text,
-                        items.c.detected_at.is_not(None),
-                    )
-                ).all()
+                (r.id, r.account_key, r.channel_key, r.text, r.lang, meta_of(r.meta), r.done)
+                for r in conn.execute(select(items, items.c.detected_at.is_not(None).label("done")))
             ),
             "accounts": sorted(conn.execute(select(accounts.c.key, accounts.c.handle)).all()),
             "item_media": sorted(conn.execute(select(item_media.c.item_id, item_media.c.sha256)).all()),
@@ -159,6 +152,10 @@ def snapshot(engine: Engine) -> dict[str, Any]:
                 for r in conn.execute(select(graph_edges))
             ),
         }
+
+
+def meta_of(meta: Any) -> str:
+    return json.dumps(meta, sort_keys=True)
 
 
 def scan_rows(engine: Engine) -> list[tuple[int, bool]]:

@@ -160,7 +160,7 @@ EXPECTED_BAD = {
     ("result.json", "message has no id"),
     ("tweets_v2.json", "tweet has no text"),
     ("tweets_v1.jsonl", "invalid JSON"),
-    ("feed.xml", "entry has neither a title nor content"),
+    ("feed.xml", "entry has neither a title, nor content, nor media"),
     ("laughs.xml", "refused unsafe XML"),
     ("site.warc.gz", "decompressed size exceeds 5000000 bytes (gzip bomb?)"),
     ("cut.warc", "record truncated"),

@@ -69,7 +69,7 @@ def test_telegram_single_chat(tmp_path: Path) -> None:
     assert two.reply_to == "1000000001:1" and two.media[0].kind == "image"
     assert two.media[0].name == "photos/photo_1@01-11-2026_10-00-00.jpg"
     assert (tmp_path / "media").exists() and two.published is not None and two.published.day == 1
-    assert two.account is not None and two.account.native_id == "channel1000000001"
+    assert two.account is None  # "from_id": "channel1000000001" in that channel: the channel posts
     assert (
         two.channel is not None and two.channel.is_channel and two.channel.display_name == "Example Channel"
     )
@@ -103,7 +103,10 @@ def test_telegram_full_account_export_and_claimed_media(tmp_path: Path) -> None:
     (folder / "stray.jsonl").write_text('{"text": "not part of the export"}\n', "utf-8")
     items, bad = _split(list(TelegramSource().read(folder, _ctx(tmp_path))))
     assert bad == [] and sorted(i.native_id or "" for i in items) == ["11:1", "11:2", "22:1"]
-    assert next(i for i in items if i.native_id == "22:1").channel.is_channel is False  # type: ignore[union-attr]
+    group = next(i for i in items if i.native_id == "22:1")
+    assert group.channel is not None and group.channel.is_channel and group.channel.native_id == "22"
+    assert group.account is not None and group.account.native_id == "user100000001"
+    assert group.meta["chat_type"] == "private_group"
     tasks = [
         (t.path.relative_to(root).as_posix(), t.source.name if t.source else None) for t in discover(root)
     ]
@@ -124,7 +127,8 @@ def test_telegram_truncated_keeps_what_came_before(tmp_path: Path) -> None:
     path.write_bytes(data[: data.index(b'"id": 5')])
     items, bad = _split(list(TelegramSource().read(folder, _ctx(tmp_path))))
     assert len(items) == 4 and len(bad) == 2
-    assert "truncated or invalid JSON" in bad[-1].reason and bad[-1].location.startswith("byte ")
+    assert bad[-1].reason.startswith("truncated Telegram export: 5 complete messages before the break")
+    assert bad[-1].location.startswith("byte ")
 
 
 def test_telegram_oversized_message(tmp_path: Path) -> None:
@@ -351,3 +355,116 @@ def test_twitter_fuzz(tmp_path: Path, tweets: list[dict[str, object]], as_lines:
     records = list(TwitterSource().read(path, _ctx(tmp_path)))
     assert all(isinstance(r, Item | Quarantined) for r in records)
     assert len(records) == len(tweets)
+
+
+def test_every_field_the_desktop_exporter_writes(tmp_path: Path) -> None:
+    """Messages with the fields Telegram Desktop's JSON exporter writes (export_output_json.cpp), in its
+    order: peers as ``user<id>``/``channel<id>``, display names beside them, service messages with
+    ``actor``/``actor_id``, skipped files, reactions. Each is read, none breaks the reader."""
+    full = {
+        "id": 10,
+        "type": "message",
+        "date": "2026-11-01T10:00:00",
+        "date_unixtime": "1793527200",
+        "edited": "2026-11-01T10:05:00",
+        "edited_unixtime": "1793527500",
+        "from": "Member One",
+        "from_id": "user200000001",
+        "author": "Signature",
+        "forwarded_from": "Example Source",
+        "forwarded_from_id": "channel1700000001",
+        "forwarded_from_message_id": 77,
+        "saved_from": "Example Source",
+        "reply_to_message_id": 9,
+        "reply_to_peer_id": "channel1700000001",
+        "via_bot": "@example_bot",
+        "photo": "(File not included. Change data exporting settings to download.)",
+        "width": 640,
+        "height": 480,
+        "file": "(File exceeds maximum size. Change data exporting settings to download.)",
+        "file_name": "clip.mp4",
+        "file_size": 123456,
+        "thumbnail": "(File unavailable, please try again later)",
+        "media_type": "video_file",
+        "mime_type": "video/mp4",
+        "duration_seconds": 30,
+        "self_destruct_period_seconds": 0,
+        "reactions": [
+            {
+                "type": "emoji",
+                "count": 2,
+                "emoji": "👍",
+                "recent": [{"from": "Member Two", "from_id": "user200000002", "date": "2026-11-01T10:06:00"}],
+            }
+        ],
+        "text": [
+            "See ",
+            {"type": "text_link", "text": "this", "href": "https://example.org/x"},
+            {"type": "mention_name", "text": "Member Two", "user_id": 200000002},
+            {"type": "custom_emoji", "text": "*", "document_id": "stickers/e.webp"},
+        ],
+        "text_entities": [
+            {"type": "plain", "text": "See "},
+            {"type": "text_link", "text": "this", "href": "https://example.org/x"},
+        ],
+    }
+    service = {
+        "id": 11,
+        "type": "service",
+        "date": "2026-11-01T10:10:00",
+        "date_unixtime": "1793527800",
+        "actor": "Member One",
+        "actor_id": "user200000001",
+        "action": "invite_members",
+        "members": ["Member Two", None],
+        "text": "",
+        "text_entities": [],
+    }
+    unsupported = {"id": 12, "type": "unsupported"}
+    poll = samples.telegram_message(
+        13,
+        "",
+        sender="Member One",
+        sender_id="user200000001",
+        poll={
+            "question": "Placeholder question",
+            "closed": False,
+            "total_voters": 2,
+            "answers": [
+                {"text": "Yes", "voters": 1, "chosen": False},
+                {"text": "No", "voters": 1, "chosen": True},
+            ],
+        },
+    )
+    folder = tmp_path / "group"
+    chat = samples.telegram_chat(
+        "Example Group", 1800000002, [full, service, unsupported, poll], "public_supergroup"
+    )
+    samples.write_telegram_export(folder, [chat])
+    items, bad = _split(list(TelegramSource().read(folder, _ctx(tmp_path))))
+    assert bad == [] and [i.native_id for i in items] == [f"1800000002:{n}" for n in (10, 11, 12, 13)]
+    first, joined, _, question = items
+    assert first.account is not None and first.account.native_id == "user200000001"
+    assert first.account.display_name == "Member One" and not first.account.is_channel
+    assert first.channel is not None and first.channel.native_id == "1800000002" and first.channel.is_channel
+    assert first.forwarded_from == "telegram:1700000001" and first.meta["forwarded_from_kind"] == "channel"
+    assert first.reply_to == "1700000001:9" and first.links == ["https://example.org/x"]
+    assert first.text == "See thisMember Two*" and first.meta["author"] == "Signature"
+    assert first.meta["file_name"] == "clip.mp4" and first.meta["edited"] == "2026-11-01T10:05:00"
+    assert first.media == [] and len(first.meta["media_notes"]) == 3  # three kinds of skipped file
+    assert joined.account is not None and joined.account.native_id == "user200000001"
+    assert joined.meta["action"] == "invite_members"
+    assert question.text == "Placeholder question\nYes\nNo"
+
+
+def test_twitter_text_arrives_unescaped(tmp_path: Path) -> None:
+    """The X API escapes ``&``, ``<`` and ``>`` in tweet text: stored as the API sent it, ``&amp;`` became
+    the classifier's top reason "term 'amp'" on a case. Both API versions are decoded once."""
+    v1 = samples.tweet_v1(301, "Tea &amp; cake at 5 &lt;3 &gt;&gt; &amp;amp; done", "example_one")
+    v2 = {"data": [{"id": "302", "text": "Fish &amp; chips &lt;today&gt;", "author_id": "1"}]}
+    (tmp_path / "v1.json").write_text(json.dumps([v1]), "utf-8")
+    (tmp_path / "v2.json").write_text(json.dumps(v2), "utf-8")
+    [one], _ = _split(list(TwitterSource().read(tmp_path / "v1.json", _ctx(tmp_path))))
+    [two], _ = _split(list(TwitterSource().read(tmp_path / "v2.json", _ctx(tmp_path))))
+    assert one.text == "Tea & cake at 5 <3 >> &amp; done"  # a typed "&amp;" arrives as "&amp;amp;"
+    assert two.text == "Fish & chips <today>"

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from vigil.core.model import Item, Quarantined
 from vigil.sources import samples
 from vigil.sources.base import SourceContext
-from vigil.sources.discover import choose, sources
+from vigil.sources.discover import choose, discover, sources
 from vigil.sources.feed import FeedSource
 from vigil.sources.mail import EmlSource, MboxSource
 from vigil.sources.mediafile import MediaFileSource
@@ -76,7 +76,9 @@ def test_rss_items_html_and_missing_fields(tmp_path: Path) -> None:
     assert (
         second.native_id is None and second.text == "Second notice\n\nplain text only" and second.html is None
     )
-    assert [(q.location, q.reason) for q in bad] == [("entry 3", "entry has neither a title nor content")]
+    assert [(q.location, q.reason) for q in bad] == [
+        ("entry 3", "entry has neither a title, nor content, nor media")
+    ]
 
 
 def test_atom_entries(tmp_path: Path) -> None:
@@ -128,7 +130,13 @@ def test_truncated_feed_keeps_earlier_entries(tmp_path: Path) -> None:
     path = tmp_path / "cut.rss"
     path.write_text(body[: body.index("<item><title>n3")] + "<item><title>n3", "utf-8")
     items, bad = _split(list(FeedSource().read(path, _ctx(tmp_path))))
-    assert [i.text for i in items] == ["n0", "n1", "n2"] and bad[0].reason.startswith("malformed XML after 3")
+    # The entry cut in half is recovered by the lenient parser (as feedparser's loose parser does) and
+    # flagged; the break itself is quarantined with where it is.
+    assert [i.text for i in items] == ["n0", "n1", "n2", "n3"] and bad[0].reason.startswith(
+        "malformed XML after 3"
+    )
+    assert "xml_recovered" in items[3].meta and "xml_recovered" not in items[2].meta
+    assert bad[0].reason.endswith("1 more entries recovered by the lenient parser")
 
 
 @FUZZ
@@ -320,10 +328,11 @@ def test_wrong_encodings_are_quarantined_with_place(tmp_path: Path) -> None:
     )
     (item,) = list(FeedSource().read(latin, _ctx(tmp_path)))
     assert isinstance(item, Item) and item.text == "café"
-    broken = tmp_path / "broken.xml"
+    broken = tmp_path / "broken.xml"  # declares UTF-8, is Latin-1: read as Windows-1252, and said so
     broken.write_bytes(latin.read_bytes().replace(b"ISO-8859-1", b"UTF-8"))
-    (bad_feed,) = list(FeedSource().read(broken, _ctx(tmp_path)))
-    assert isinstance(bad_feed, Quarantined) and bad_feed.location == "line 1"
+    (read,) = list(FeedSource().read(broken, _ctx(tmp_path)))
+    assert isinstance(read, Item) and read.text == "café"
+    assert read.meta["encoding"] == "declared 'UTF-8' does not fit the bytes: read as cp1252"
 
 
 @FUZZ
@@ -366,3 +375,23 @@ def test_html_helpers_never_raise(tmp_path: Path, html: str) -> None:
     assert isinstance(html_to_text(html), str)
     links, images = links_and_images(html, "https://example.org/")
     assert all(u.startswith(("http://", "https://")) for u in links + images)
+
+
+def test_format_forces_every_file_of_a_folder(tmp_path: Path) -> None:
+    """``--format`` on a folder reads each file in that format, as the docs say, sniffed or not."""
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Subject: first placeholder\n\nbody one\n", "utf-8")
+    (folder / "b.data").write_text("Subject: second placeholder\n\nbody two\n", "utf-8")
+    (folder / ".hidden").write_text("Subject: hidden\n\n", "utf-8")
+    assert [t.source for t in discover(folder)] == [None, None]  # nothing to sniff: only one header
+    tasks = list(discover(folder, "eml"))
+    assert [(t.path.name, getattr(t.source, "name", None)) for t in tasks] == [
+        ("a.txt", "eml"),
+        ("b.data", "eml"),
+    ]
+    read = [r for t in tasks for r in t.source.read(t.path, _ctx(tmp_path))]  # type: ignore[union-attr]
+    assert [r.meta["subject"] for r in read if isinstance(r, Item)] == [
+        "first placeholder",
+        "second placeholder",
+    ]

@@ -3,7 +3,7 @@ depend on the store's implementation (``vigil.store.Store`` is the one there is)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from vigil.core.model import Case, Item, Quarantined, Signal
@@ -19,10 +19,16 @@ class ItemStore(Protocol):
         ...
 
     def record_detections(
-        self, item_ids: Sequence[str], found: Sequence[Signal], new_cases: Sequence[Case], actor: str = ...
+        self,
+        item_ids: Sequence[str],
+        found: Sequence[Signal],
+        new_cases: Sequence[Case],
+        actor: str = ...,
+        langs: Mapping[str, str] | None = None,
     ) -> list[int]:
-        """In one transaction: signals, cases (one per item) and the mark that ``item_ids`` are detected.
-        Returns the ids of the cases opened now."""
+        """In one transaction: signals, cases (one per item), the language detection found for items
+        stored without one, and the mark that ``item_ids`` are detected. Returns the ids of the cases
+        opened now."""
         ...
 
     def add_quarantined(self, records: Sequence[Quarantined]) -> int:

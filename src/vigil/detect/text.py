@@ -27,6 +27,10 @@ def _reasons(raw: list[dict[str, object]]) -> list[Reason]:
     return out
 
 
+#: What language id says when it cannot tell: not stored on the item.
+UNKNOWN = frozenset({"", "und", "unknown"})
+
+
 class TextClassifierDetector:
     """The shipped first-stage model; a signal for every item with text, a hit at the model's threshold."""
 
@@ -57,7 +61,12 @@ class TextClassifierDetector:
                 self.model.threshold,
                 _reasons(v.reasons),
                 self.version,
-                {"lang": v.lang, "lang_confidence": v.lang_confidence},
+                # ``detected_lang``: the pipeline stores ``lang`` on the item when it has none.
+                {
+                    "lang": v.lang,
+                    "lang_confidence": v.lang_confidence,
+                    "detected_lang": v.lang not in UNKNOWN,
+                },
             )
             for item, v in zip(with_text, verdicts, strict=True)
         ]

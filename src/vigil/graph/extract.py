@@ -1,9 +1,12 @@
 """Turn items into graph facts (pure: everything the store knows arrives in an ``ExtractContext``).
 
-What an item contributes (A = the posting account, V = its venue: the channel, or the site's domain for a
-web page, S = whoever spoke, A if there is one, else V):
+What an item contributes (A = the posting account, V = its venue: the channel or group chat, with
+``attrs.venue`` ``channel``/``group`` from ``meta.chat_type``, or the site's domain for a web page,
+S = whoever spoke, A if there is one, else V):
 
-- ``A posted V`` (counters ``originals``/``forwards``), ``A|V forwarded-from`` the source of a forward,
+- ``A posted V`` (counters ``originals``/``forwards``), ``A|V forwarded-from`` the source of a forward
+  (a channel node when ``meta.forwarded_from_kind`` says so, e.g. a Telegram ``forwarded_from_id`` of
+  ``channel<id>``, so that it is the channel's own node whether or not its export was scanned first),
   ``A replied-to`` the author of the item replied to (when the store has it);
 - ``S links-to`` a domain, or a target (file locker, paste site URL) that is ``hosted-by`` its domain;
 - ``S shares-media`` a media node (by SHA-256);
@@ -111,11 +114,12 @@ def account_fact(acc: Account, ctx: ExtractContext) -> NodeFact:
     return NodeFact(key, "account", account_label(key), {"platform": acc.platform})
 
 
-def ref_fact(ref: str, platform: str, ctx: ExtractContext) -> NodeFact:
-    """A channel or account named by key (``platform:id``) or by a bare id on the item's platform."""
+def ref_fact(ref: str, platform: str, ctx: ExtractContext, kind: str | None = None) -> NodeFact:
+    """A channel or account named by key (``platform:id``) or by a bare id on the item's platform.
+    ``kind`` (``channel``/``account``), when the source says which, decides; else what the store knows."""
     key = ref if ":" in ref and not ref.startswith(("http://", "https://")) else f"{platform}:{ref}"
     key = ctx.canonical(key)
-    if key in ctx.channel_keys:
+    if kind == "channel" or (kind != "account" and key in ctx.channel_keys):
         return channel_node(key, None, key.split(":", 1)[0])
     node = ctx.node_key(key)
     return NodeFact(node, "account", account_label(node), {"platform": key.split(":", 1)[0]})
@@ -151,7 +155,12 @@ def _item_facts(item: Item, ctx: ExtractContext, f: Facts) -> None:
     if item.account is not None:
         actor = f.node(account_fact(item.account, ctx), at)
     if item.channel is not None:
-        venue = f.node(account_fact(item.channel, ctx), at)
+        fact = account_fact(item.channel, ctx)
+        chat_type = meta.get("chat_type")
+        if fact.kind == "channel" and isinstance(chat_type, str) and chat_type:
+            # A Telegram channel or a group chat its members post in: both venues, told apart here.
+            fact.attrs["venue"] = "group" if chat_type.endswith("group") else "channel"
+        venue = f.node(fact, at)
     elif item.url and (host := host_of(item.url)):
         venue = f.node(host_node(host), at)
     if actor and actor.startswith("channel:") and venue is None:
@@ -169,7 +178,9 @@ def _item_facts(item: Item, ctx: ExtractContext, f: Facts) -> None:
                 o.casefold(): 1 for o in outlets
             }
     if fwd:
-        source = f.node(ref_fact(fwd, platform, ctx), at, counts=False)
+        kind = meta.get("forwarded_from_kind")
+        fact = ref_fact(fwd, platform, ctx, kind if isinstance(kind, str) else None)
+        source = f.node(fact, at, counts=False)
         delay = _delay(meta.get("forwarded_date"), at)
         for who in {actor, venue} - {None}:
             assert who is not None

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from vigil.errors import RecordError
+from vigil.hashing.mediatype import sniff_mime
 
 _VIDEO_EXT = {".mp4", ".m4v", ".mov", ".webm", ".mkv", ".avi", ".flv", ".wmv", ".mpg", ".mpeg", ".3gp", ".ts"}
 _AUDIO_EXT = {".mp3", ".ogg", ".oga", ".opus", ".wav", ".flac", ".m4a", ".aac", ".wma"}
@@ -26,8 +27,8 @@ def digests(path: Path) -> tuple[str, str, int]:
 
 
 def sniff_kind(path: Path, head: bytes) -> str:
-    if head.startswith((b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"BM", b"II*\x00", b"MM\x00*")) or (
-        head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+    if head.startswith((b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"BM")) or (
+        (sniff_mime(head) or "").startswith("image/")
     ):
         return "image"
     if head.startswith(b"%PDF"):

@@ -5,6 +5,7 @@ uniform borders trimmed (unletterboxing) so that a letterboxed copy hashes like 
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 from pathlib import Path
 
@@ -21,23 +22,53 @@ MIN_KEEP = 0.2  # never trim an image to less than this fraction of a side
 
 
 def open_image(source: Path | bytes) -> Image.Image:
-    """Open and fully decode, with the orientation its EXIF data asks for."""
+    """Open and fully decode, with the orientation its EXIF data asks for. Every way Pillow fails on a
+    broken file becomes a RecordError with the reason, and the file is closed."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
-            if img.width * img.height > MAX_PIXELS:
-                raise RecordError(f"image too large: {img.width}x{img.height}")
-            img.load()
-            return ImageOps.exif_transpose(img) or img
+        return _open(source)
+    except RecordError:
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise RecordError(f"image too large (decompression bomb?): {exc}") from exc
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise RecordError(f"not a readable image: {exc}") from exc
+    except (SyntaxError, EOFError, IndexError, KeyError, TypeError, ZeroDivisionError, struct.error) as exc:
+        # What Pillow's decoders raise on broken files besides OSError: an APNG with frame-sequence
+        # errors is a SyntaxError, a short BMP palette an IndexError, ...
+        raise RecordError(f"not a readable image: {type(exc).__name__}: {exc}") from exc
+    except MemoryError as exc:
+        raise RecordError("image too large to decode in memory") from exc
+
+
+def _open(source: Path | bytes) -> Image.Image:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "Invalid APNG, will use default PNG image"
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        img = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
+        try:
+            if img.width * img.height > MAX_PIXELS:
+                raise RecordError(f"image too large: {img.width}x{img.height}")
+            img.load()
+            out = ImageOps.exif_transpose(img) or img
+            if out is img and getattr(img, "fp", None) is not None:
+                out = img.copy()  # a multi-frame file (APNG, TIFF) keeps its file open: let it go
+            if out is not img:
+                img.close()
+            return out
+        except BaseException:
+            img.close()
+            raise
 
 
 def to_rgb(img: Image.Image) -> npt.NDArray[np.uint8]:
-    """Any PIL mode -> (h, w, 3) uint8."""
+    """Any PIL mode -> (h, w, 3) uint8; RecordError when the pixels cannot be converted."""
+    try:
+        return _to_rgb(img)
+    except (OSError, ValueError, SyntaxError, EOFError, IndexError, KeyError, TypeError) as exc:
+        raise RecordError(f"not a readable image: {type(exc).__name__}: {exc}") from exc
+
+
+def _to_rgb(img: Image.Image) -> npt.NDArray[np.uint8]:
     if img.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
         arr = np.asarray(img, dtype=np.float64)
         lo, hi = float(arr.min()), float(arr.max())

@@ -14,6 +14,11 @@ _MAGIC: tuple[tuple[int, bytes, str], ...] = (
     (0, b"GIF89a", "image/gif"),
     (0, b"II*\x00", "image/tiff"),
     (0, b"MM\x00*", "image/tiff"),
+    (0, b"II+\x00", "image/tiff"),  # BigTIFF
+    (0, b"MM\x00+", "image/tiff"),
+    (0, b"\x00\x00\x01\x00", "image/vnd.microsoft.icon"),
+    (0, b"\x00\x00\x00\x0cjP  \r\n\x87\n", "image/jp2"),
+    (0, b"\xff\x4f\xff\x51", "image/jp2"),
     (0, b"%PDF-", "application/pdf"),
     (0, b"\x1aE\xdf\xa3", "video/webm"),
     (0, b"OggS", "audio/ogg"),
@@ -29,11 +34,22 @@ UNTYPED = frozenset({"", "application/octet-stream", "binary/octet-stream"})
 MEDIA_MAJORS = ("image", "video")
 
 
+#: BMP info-header sizes (OS/2 1.x and 2.x, Windows 3 to 5 and their variants): ``BM`` alone is too short
+#: a signature to trust.
+_BMP_HEADERS = frozenset({12, 16, 40, 52, 56, 64, 108, 124})
+
+
+def _is_bmp(head: bytes) -> bool:
+    return len(head) >= 18 and head[:2] == b"BM" and int.from_bytes(head[14:18], "little") in _BMP_HEADERS
+
+
 def sniff_mime(head: bytes) -> str | None:
     """The MIME type that a file's first bytes announce, or None when they announce no media type."""
     for offset, magic, mime in _MAGIC:
         if head[offset : offset + len(magic)] == magic:
             return mime
+    if _is_bmp(head):
+        return "image/bmp"
     if head[:4] == b"RIFF" and head[8:12] in _RIFF:
         return _RIFF[head[8:12]]
     if head[4:8] == b"ftyp":

@@ -82,7 +82,14 @@ class Pipeline:
             checkpoint("detected")
             hits = [s for s in found if s.hit]
             result.detections = len(hits)
-            result.cases = len(self.store.record_detections([i.id for i in todo], found, cases_for(hits)))
+            langs = {
+                s.item_id: str(s.meta["lang"])
+                for s in found
+                if s.meta.get("detected_lang") and s.meta.get("lang")
+            }
+            result.cases = len(
+                self.store.record_detections([i.id for i in todo], found, cases_for(hits), langs=langs)
+            )
             checkpoint("detections-recorded")
         for hook in self.hooks:
             hook(unique)  # all of the batch: a run may have died after recording and before this hook

@@ -178,12 +178,43 @@ class Scanner:
         if batch:
             self._media(batch, summary, display)
             checkpoint("media-done")
-            result = self.pipeline.process(batch)
-            summary.items += len(batch)
-            summary.new_items += result.new_items
-            summary.detections += result.detections
-            summary.cases += result.cases
+            try:
+                self._count(self.pipeline.process(batch), summary)
+                summary.items += len(batch)
+            except VigilError:
+                raise
+            except Exception:
+                # One bad item (a broken image a detector's decoder raises on) must not cost the batch nor
+                # end the scan: process the items one by one and quarantine those that still fail.
+                log.exception("batch of %d items failed; processing them one by one", len(batch))
+                self._one_by_one(batch, summary, display)
         progress.advance(len(batch) + len(bad))
+
+    @staticmethod
+    def _count(result: Any, summary: ScanSummary) -> None:
+        summary.new_items += result.new_items
+        summary.detections += result.detections
+        summary.cases += result.cases
+
+    def _one_by_one(self, batch: list[Item], summary: ScanSummary, display: str | None) -> None:
+        failed: list[Quarantined] = []
+        for item in batch:
+            try:
+                self._count(self.pipeline.process([item]), summary)
+                summary.items += 1
+            except VigilError:
+                raise
+            except Exception as exc:
+                log.exception("item %s failed", item.id)
+                origin = item.origin
+                source = display or (origin.source if origin else item.source)
+                location = origin.location if origin else item.id
+                reason = f"processing failed: {type(exc).__name__}: {str(exc)[:300]}"
+                failed.append(Quarantined(source, location, reason, item.text[:200]))
+                summary.quarantined += 1
+                summary.error(source, location, reason)
+        if failed:
+            self.store.add_quarantined(failed)
 
     def _media(self, batch: list[Item], summary: ScanSummary, display: str | None) -> None:
         if self.media_fetcher is None:

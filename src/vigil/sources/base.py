@@ -36,6 +36,8 @@ class Source(ABC):
     name: str = ""
     #: Whether this source reads a whole folder (e.g. a Telegram export) rather than a file.
     reads_folders: bool = False
+    #: Whether a folder source also reads a single file of its format (a Telegram export's JSON alone).
+    reads_files: bool = False
 
     @abstractmethod
     def sniff(self, path: Path, head: bytes) -> float:

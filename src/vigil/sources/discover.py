@@ -33,7 +33,7 @@ def choose(path: Path, candidates: list[Source]) -> Source | None:
             head = fh.read(SNIFF_BYTES)
     best, best_score = None, 0.0
     for src in candidates:
-        if src.reads_folders != path.is_dir():
+        if src.reads_folders != path.is_dir() and not (src.reads_files and not path.is_dir()):
             continue
         try:
             score = src.sniff(path, head)
@@ -52,15 +52,19 @@ def _folder_source_for_file(path: Path, candidates: list[Source]) -> Source | No
 
 
 def discover(root: Path, fmt: str | None = None) -> Iterator[Task]:
-    """Yield one task per readable unit under ``root``: a file, or a folder a folder-source claims."""
+    """Yield one task per readable unit under ``root``: a file, or a folder a folder-source claims.
+
+    With ``fmt`` every file under a folder (hidden ones aside) is read in that format, unsniffed, as
+    ``--format`` promises; a folder format (``telegram``) reads ``root`` itself."""
     if fmt:
         forced = plugin(SOURCES, fmt)()
         if root.is_file() or forced.reads_folders:
             yield Task(root, forced)
             return
-        candidates = [forced]
-    else:
-        candidates = sources()
+        for path in _walk_files(root):
+            yield Task(path, forced)
+        return
+    candidates = sources()
     if root.is_file():
         # A file given on its own may be the heart of a folder format (a Telegram export's result.json).
         src = _folder_source_for_file(root, candidates) or choose(root, candidates)
@@ -84,5 +88,15 @@ def discover(root: Path, fmt: str | None = None) -> Iterator[Task]:
             path = folder / name
             if name.startswith(".") or path in claimed or not path.is_file():
                 continue
-            src = choose(path, [s for s in candidates if not s.reads_folders])
+            src = choose(path, [s for s in candidates if not s.reads_folders or s.reads_files])
             yield Task(path, src, "" if src else "unrecognised format")
+
+
+def _walk_files(root: Path) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            if not name.startswith(".") and path.is_file():
+                yield path

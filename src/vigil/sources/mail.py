@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from email import policy
-from email.message import EmailMessage
+from email.message import Message
 from email.parser import BytesParser
 from email.utils import getaddresses
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 from vigil.core.model import Account, Item, Media, Origin, Quarantined, make_item_id
 from vigil.sources.base import Record, Source, SourceContext, excerpt
 from vigil.sources.html import html_to_text, links_and_images
+from vigil.sources.mailheaders import decode_header
 from vigil.sources.records import parse_date
 
 PLATFORM = "email"
@@ -25,24 +26,39 @@ _HEADER = re.compile(
     rb"^(from|to|subject|date|message-id|mime-version|received|return-path|content-type|reply-to):",
     re.IGNORECASE | re.MULTILINE,
 )
-_PARSER = BytesParser(policy=policy.default)
+#: compat32 keeps header values as they came; ``mailheaders`` decodes the few used, in linear time.
+_PARSER = BytesParser(policy=policy.compat32)
+#: Headers kept only as metadata (and From, Message-ID) are clipped to this before they are decoded.
+MAX_META_HEADER = 4000
 
 
-def _header(msg: EmailMessage, name: str) -> str:
+def _headers(msg: Message) -> dict[str, str]:
+    """The first value of each header, by lower-case name, as it came (linear in the header size)."""
+    found: dict[str, str] = {}
+    for name, value in msg.raw_items():
+        found.setdefault(str(name).lower(), value if isinstance(value, str) else str(value))
+    return found
+
+
+def _charset(part: Message) -> str | None:
     try:
-        value = msg.get(name)
-    except (ValueError, IndexError, TypeError, AttributeError):  # a malformed header: take it raw
-        value = next((v for k, v in msg.raw_items() if k.lower() == name.lower()), None)
-    return str(value).strip() if value is not None else ""
+        return part.get_content_charset()
+    except (LookupError, ValueError):
+        return None
 
 
-def _part_text(part: EmailMessage) -> str:
-    try:
-        content = part.get_content()
-        return content if isinstance(content, str) else ""
-    except (LookupError, ValueError, AssertionError, KeyError):
-        payload = part.get_payload(decode=True)
-        return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+def _part_text(part: Message) -> str:
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        payload = str(part.get_payload() or "").encode("utf-8", "surrogateescape")
+    for candidate in (_charset(part), "utf-8", "cp1252"):
+        if not candidate:
+            continue
+        try:
+            return payload.decode(candidate)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return payload.decode("latin-1")
 
 
 def message_to_record(data: bytes, name: str, source: str, where: str, ctx: SourceContext) -> Record:
@@ -62,11 +78,18 @@ class _Unusable(ValueError):
     pass
 
 
-def _to_item(msg: Any, name: str, source: str, where: str, ctx: SourceContext) -> Item:
-    if not any(k.lower() in {"from", "subject", "date", "message-id"} for k in msg):
+def _to_item(msg: Message, name: str, source: str, where: str, ctx: SourceContext) -> Item:
+    headers = _headers(msg)
+    if not headers.keys() & {"from", "subject", "date", "message-id"}:
         raise _Unusable("not an e-mail message: no From, Subject, Date or Message-ID header")
-    subject = _header(msg, "Subject")
-    message_id = _header(msg, "Message-ID").strip("<>") or None
+    charset = _charset(msg)
+
+    def header(key: str, limit: int | None = None) -> str:
+        value = headers.get(key.lower())
+        return decode_header(value, charset, limit) if value else ""
+
+    subject = header("Subject")
+    message_id = header("Message-ID", MAX_META_HEADER).strip("<>") or None
     plain: list[str] = []
     htmls: list[str] = []
     media: list[Media] = []
@@ -76,6 +99,7 @@ def _to_item(msg: Any, name: str, source: str, where: str, ctx: SourceContext) -
         disposition = part.get_content_disposition()
         ctype = part.get_content_type()
         filename = part.get_filename()
+        filename = decode_header(filename, charset, 1000) if isinstance(filename, str) else None
         if disposition == "attachment" or (filename and not ctype.startswith("text/")):
             payload = part.get_payload(decode=True)
             if isinstance(payload, bytes) and payload:
@@ -89,12 +113,12 @@ def _to_item(msg: Any, name: str, source: str, where: str, ctx: SourceContext) -
     if not subject and not body and not media:
         raise _Unusable("message has no subject, no text and no attachments")
     text = f"{subject}\n\n{body}".strip() if subject else body
-    sender = getaddresses([_header(msg, "From")])
+    sender = getaddresses([header("From", MAX_META_HEADER)])
     display, address = sender[0] if sender else ("", "")
     links, images = links_and_images(html) if html else ([], [])
     meta: dict[str, Any] = {"subject": subject}
     for key in ("To", "List-Id", "List-Unsubscribe"):
-        if value := _header(msg, key):
+        if value := header(key, MAX_META_HEADER):
             meta[key.lower()] = value[:500]
     if images:
         meta["images"] = images
@@ -109,7 +133,7 @@ def _to_item(msg: Any, name: str, source: str, where: str, ctx: SourceContext) -
         )
         if address
         else None,
-        published=parse_date(_header(msg, "Date")),
+        published=parse_date(header("Date", 200)),
         media=media,
         links=links,
         origin=Origin(source, where, name),
@@ -156,31 +180,38 @@ class MboxSource(Source):
 
 def split_mbox(fh: BinaryIO, max_bytes: int) -> Iterator[tuple[int, int, bytes, bool]]:
     """Yield ``(number, byte offset, message bytes, oversize)`` per message; ``>From `` lines unquoted.
-    Never holds more than ``max_bytes`` of one message."""
+    Never holds more than ``max_bytes`` of one message.
+
+    A message starts at every line that begins with ``From ``, blank line before it or not, as Python's
+    ``mailbox.mbox`` splits (a writer that does not quote ``From `` in bodies splits there for both)."""
     number = 0
     offset = start = 0
     parts: list[bytes] = []
     size = 0
     oversize = False
-    previous_blank = True
     started = False
+    at_line_start = True
     while True:
         line = fh.readline(1 << 16)
         if not line:
             break
         here = offset
         offset += len(line)
-        if line.startswith(b"From ") and previous_blank:
+        line_start, at_line_start = at_line_start, line.endswith(b"\n")
+        if line_start and line.startswith(b"From "):
             if started:
                 number += 1
                 yield number, start, b"".join(parts), oversize
             started, start, parts, size, oversize = True, here, [], 0, False
-            previous_blank = False
+            if not at_line_start:  # a "From " line longer than one read: skip the rest of it
+                while (more := fh.readline(1 << 16)) and not more.endswith(b"\n"):
+                    offset += len(more)
+                offset += len(more)
+                at_line_start = True
             continue
-        previous_blank = line in (b"\n", b"\r\n")
         if not started:
             started, start = True, here
-        if re.match(rb"^>+From ", line):
+        if line_start and re.match(rb"^>+From ", line):
             line = line[1:]
         size += len(line)
         if size > max_bytes:

@@ -27,30 +27,40 @@ def telegram_message(
     msg_id: int,
     text: str | list[Any],
     date: str = "2026-11-01T10:00:00",
-    sender: str = "Example Channel",
-    sender_id: str = "channel1000000001",
+    sender: str | None = None,
+    sender_id: str | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """One message as Telegram Desktop writes it (``text`` a string or a list of entities)."""
+    """One message as Telegram Desktop writes it (``text`` a string or a list of entities; keys in the
+    exporter's order). ``sender_id`` is a peer id as the exporter writes it (``user123``,
+    ``channel123``); left out, ``telegram_chat`` makes the chat itself (a channel) or a member (a group)
+    the sender. A forward names its source with ``forwarded_from`` (a display name) and
+    ``forwarded_from_id`` (a peer id), as ``extra``."""
     stamp = int(datetime.fromisoformat(date + "+00:00").timestamp())
     entities = [{"type": "plain", "text": text}] if isinstance(text, str) else text
-    return {
-        "id": msg_id,
-        "type": "message",
-        "date": date,
-        "date_unixtime": str(stamp),
-        "from": sender,
-        "from_id": sender_id,
-        "text": text,
-        "text_entities": entities,
-        **extra,
-    }
+    out: dict[str, Any] = {"id": msg_id, "type": "message", "date": date, "date_unixtime": str(stamp)}
+    if sender_id is not None:
+        out.update({"from": sender, "from_id": sender_id})
+    out.update(extra)
+    out.update({"text": text, "text_entities": entities})
+    return out
 
 
 def telegram_chat(
     name: str, chat_id: int, messages: Sequence[dict[str, Any]], kind: str = "public_channel"
 ) -> dict[str, Any]:
-    return {"name": name, "type": kind, "id": chat_id, "messages": list(messages)}
+    """A chat as the exporter writes it: ``name``, ``type``, ``id`` (the bare peer id), ``messages``.
+    Messages without a sender get the chat's own (a channel's posts are ``from_id: channel<id>``) or, in
+    a group or personal chat, a placeholder member's (``user100000001``)."""
+    own = kind in ("public_channel", "private_channel")
+    filled = []
+    for msg in messages:
+        if "from_id" not in msg and msg.get("type") == "message":
+            sender = (name, f"channel{chat_id}") if own else ("Example Member", "user100000001")
+            head: dict[str, Any] = {k: msg[k] for k in ("id", "type", "date", "date_unixtime") if k in msg}
+            msg = {**head, "from": sender[0], "from_id": sender[1], **msg}
+        filled.append(msg)
+    return {"name": name, "type": kind, "id": chat_id, "messages": filled}
 
 
 def write_telegram_export(

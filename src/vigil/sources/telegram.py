@@ -1,14 +1,29 @@
-"""Telegram Desktop exports: a folder with ``result.json`` (one chat, or the whole account's ``chats.list``).
+"""Telegram Desktop exports: a folder with ``result.json`` (one chat, or the whole account's ``chats.list``),
+or such a JSON file under another name.
 
 ``result.json`` is streamed with ijson, one message at a time, so a multi-gigabyte export never sits in
 memory. Text may be a string or a list of entities (flattened; ``text_link`` targets kept as links).
 Media files named by a message (``photo``, ``file``, ``thumbnail``) are read relative to the export folder,
 stored through the media sink and attached to the item; the walker does not scan them again.
+
+Peers as the exporter writes them (``export_output_json.cpp``): a chat's ``id`` is the bare peer id;
+``from_id``, ``actor_id`` and ``forwarded_from_id`` are ``user<id>``, ``channel<id>`` (channels and
+supergroups) or ``chat<id>`` (basic groups); ``from`` and ``forwarded_from`` are display names. vigil keys
+a channel or group by its bare id (so a chat's header, a ``from_id`` and a ``forwarded_from_id`` naming it
+give one key) and a user by ``user<id>``:
+
+- a post whose ``from_id`` is the chat itself (a channel's own post, an anonymous group admin) has no
+  account: the channel speaks;
+- channels, supergroups and basic groups are venues (``is_channel``); their members post in them;
+- ``forwarded_from_id`` becomes ``forwarded_from`` = ``telegram:<key>`` with ``meta.forwarded_from_kind``
+  ``channel`` or ``account``, so the graph makes one node for a channel whichever export is scanned first;
+  a forward that names only a display name (hidden sender) keeps the name.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -32,8 +47,19 @@ _CHAT_PREFIXES = {
     "left_chats.list.item": "left_chats.list.item",
 }
 _CHANNEL_TYPES = {"public_channel", "private_channel"}
+_GROUP_TYPES = {"public_supergroup", "private_supergroup", "private_group"}
+_VENUE_TYPES = _CHANNEL_TYPES | _GROUP_TYPES
+_CHAT_TYPES = _VENUE_TYPES | {"personal_chat", "bot_chat", "saved_messages", "replies"}
+_PEER = re.compile(r"^(user|channel|chat)(-?\d+)$")
+#: What the head of an export's JSON looks like when the file is not named ``result.json``.
+_EXPORT_HEAD = re.compile(
+    rb'"type"\s*:\s*"(?:' + "|".join(sorted(_CHAT_TYPES)).encode() + rb')"\s*,\s*"id"\s*:\s*-?\d'
+    rb'|"personal_information"\s*:|"chats"\s*:\s*\{\s*"about"'
+)
 _MEDIA_FIELDS = ("photo", "file", "thumbnail")
-_NOT_INCLUDED = "(File not included"
+#: What the exporter writes instead of a path when a file was not saved (skipped by type or size, or
+#: unavailable); the photo variants say "Photo" for "File".
+_SKIPPED = ("(File not included", "(File exceeds maximum size", "(File unavailable", "(Photo ")
 
 
 def flatten_text(value: Any) -> tuple[str, list[str]]:
@@ -64,16 +90,24 @@ def flatten_text(value: Any) -> tuple[str, list[str]]:
 class TelegramSource(Source):
     name = "telegram"
     reads_folders = True
+    #: An export's JSON file under another name than ``result.json`` is read too.
+    reads_files = True
 
     def sniff(self, path: Path, head: bytes) -> float:
+        if path.is_file() and path.name != RESULT:
+            return 0.85 if head.lstrip().startswith(b"{") and _EXPORT_HEAD.search(head) else 0.0
         result = path / RESULT if path.is_dir() else path
         if result.name != RESULT or not result.is_file():
             return 0.0
         with result.open("rb") as fh:
             start = fh.read(4096)
-        if any(k in start for k in (b'"messages"', b'"chats"', b'"personal_information"')):
+        if any(
+            k in start for k in (b'"messages"', b'"chats"', b'"personal_information"')
+        ) or _EXPORT_HEAD.search(start):
             return 0.9
-        return 0.5 if start.lstrip().startswith(b'{\n "about"') or b'"about":' in start[:200] else 0.0
+        # The exporter's own layout, however early the file was cut: '{' then "about" or "name".
+        layout = start.lstrip().startswith((b'{\n "about"', b'{\n "name"')) or b'"about":' in start[:200]
+        return 0.5 if layout else 0.0
 
     def claimed_files(self, path: Path) -> set[Path]:
         """``result.json``, the HTML view of an export, and everything in its sub-folders (its media)."""
@@ -87,7 +121,7 @@ class TelegramSource(Source):
 
     def read(self, path: Path, ctx: SourceContext) -> Iterator[Record]:
         folder = path if path.is_dir() else path.parent
-        result = folder / RESULT
+        result = path if path.is_file() else folder / RESULT
         source = str(result)
         if not result.is_file():
             raise SourceError(f"no {RESULT} here: not a Telegram Desktop export (JSON format)", str(path))
@@ -105,7 +139,15 @@ class TelegramSource(Source):
                     yield from reader.feed(prefix, event, value)
             except JSON_ERRORS as exc:
                 where = f"byte {counter.offset}" + (f" after {reader.last}" if reader.last else "")
-                reason = f"truncated or invalid JSON: {str(exc)[:200]}; the rest of the file is unread"
+                error = " ".join(str(exc).split())
+                cut = counter.offset >= size and (
+                    "premature eof" in error.lower() or "incomplete" in error.lower()
+                )
+                what = "truncated Telegram export" if cut else "invalid JSON in a Telegram export"
+                reason = (
+                    f"{what}: {reader.index} complete messages before the break were read; "
+                    f"{error[:200]}; the rest of the file is unread"
+                )
                 yield Quarantined(source, where, reason)
 
 
@@ -178,18 +220,13 @@ class _MessageReader:
 
     def _item(self, msg: dict[str, Any], chat_id: str, native: str, where: str) -> Item:
         text, links = flatten_text(msg.get("text", ""))
+        poll = msg.get("poll")
+        if not text and isinstance(poll, dict):  # a poll's words are in the poll, not in "text"
+            answers = [a.get("text") for a in poll.get("answers") or [] if isinstance(a, dict)]
+            text = "\n".join(t for t in [poll.get("question"), *answers] if isinstance(t, str) and t)
         chat_type = str(self.chat.get("type", ""))
-        channel = Account(
-            "telegram",
-            native_id=chat_id or None,
-            display_name=_str(self.chat.get("name")),
-            is_channel=chat_type in _CHANNEL_TYPES,
-        )
-        account = None
-        if msg.get("from_id") or msg.get("from"):
-            account = Account(
-                "telegram", native_id=_str(msg.get("from_id")), display_name=_str(msg.get("from"))
-            )
+        channel = _chat_account(chat_id, chat_type, _str(self.chat.get("name")))
+        account = _sender(msg, channel)
         media, notes = self._media(msg)
         published = parse_date(_unix(msg.get("date_unixtime"))) or parse_date(msg.get("date"))
         reply = msg.get("reply_to_message_id")
@@ -203,13 +240,20 @@ class _MessageReader:
                 "via_bot",
                 "sticker_emoji",
                 "duration_seconds",
+                "author",
+                "action",
+                "file_name",
+                "forwarded_from_message_id",
             )
-            if k in msg and isinstance(msg[k], str | int | float)
+            if k in msg and isinstance(msg[k], str | int | float) and not isinstance(msg[k], bool)
         }
         meta.update({"chat": _str(self.chat.get("name")), "chat_type": chat_type})
+        forwarded = _forward(msg, meta)
+        reply_peer = _peer(msg.get("reply_to_peer_id"))
         if notes:
             meta["media_notes"] = notes
         key = f"{chat_id}:{native}"
+        reply_chat = reply_peer[1] if reply_peer and reply_peer[0] != "user" else chat_id
         return Item(
             id=make_item_id(self.src.name, key, text),
             source=self.src.name,
@@ -220,8 +264,8 @@ class _MessageReader:
             published=published,
             media=media,
             links=links,
-            reply_to=f"{chat_id}:{reply}" if isinstance(reply, int | str) and reply != "" else None,
-            forwarded_from=_str(msg.get("forwarded_from")),
+            reply_to=f"{reply_chat}:{reply}" if isinstance(reply, int | str) and reply != "" else None,
+            forwarded_from=forwarded,
             origin=Origin(self.source, where, self.src.name),
             meta=meta,
         )
@@ -233,8 +277,8 @@ class _MessageReader:
             rel = msg.get(field)
             if not isinstance(rel, str) or not rel:
                 continue
-            if rel.startswith(_NOT_INCLUDED):
-                notes.append(f"{field}: not included in the export")
+            if rel.startswith(_SKIPPED):
+                notes.append(f"{field}: not included in the export ({rel.strip('()').split('.')[0]})")
                 continue
             target = (self.folder / rel).resolve()
             if os.path.isabs(rel) or not target.is_relative_to(self.folder.resolve()):
@@ -252,6 +296,59 @@ class _MessageReader:
             m.name = rel
             found.append(m)
         return found, notes
+
+
+def _peer(value: Any) -> tuple[str, str] | None:
+    """``("user"|"channel"|"chat", id)`` of a peer id as the exporter writes it (``channel123``)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return ("user", str(value)) if value > 0 else None  # older exports: a user's bare id
+    if not isinstance(value, str):
+        return None
+    found = _PEER.match(value.strip())
+    return (found.group(1), found.group(2)) if found else None
+
+
+def _peer_key(kind: str, bare: str) -> str:
+    """The account native id vigil uses for a peer: the bare id for channels and groups, ``user<id>``."""
+    return f"user{bare}" if kind == "user" else bare
+
+
+def _chat_account(chat_id: str, chat_type: str, name: str | None) -> Account | None:
+    """The venue an export's chat is: a channel or group (``is_channel``), or the other side of a
+    personal chat (keyed as that user, so it is one node with the person's own posts)."""
+    if not chat_id:
+        return None
+    if chat_type in _VENUE_TYPES or not chat_type:
+        return Account("telegram", native_id=chat_id, display_name=name, is_channel=bool(chat_type))
+    return Account("telegram", native_id=f"user{chat_id}", display_name=name)
+
+
+def _sender(msg: dict[str, Any], chat: Account | None) -> Account | None:
+    """Who posted: a user, another channel (a linked channel posting in its discussion group), or None
+    when the chat itself speaks (a channel's own post, an anonymous group admin)."""
+    raw = msg.get("from_id", msg.get("actor_id"))
+    name = _str(msg.get("from", msg.get("actor")))
+    peer = _peer(raw)
+    if peer is None:
+        if raw in (None, "") and name is None:
+            return None
+        return Account("telegram", native_id=_str(raw), display_name=name)
+    kind, bare = peer
+    key = _peer_key(kind, bare)
+    if chat is not None and chat.is_channel and key == chat.native_id:
+        return None
+    return Account("telegram", native_id=key, display_name=name, is_channel=kind != "user")
+
+
+def _forward(msg: dict[str, Any], meta: dict[str, Any]) -> str | None:
+    """``telegram:<key>`` of the forwarded source when the export names its id (kind in ``meta``);
+    the display name when only that is known (a sender who hides their account)."""
+    peer = _peer(msg.get("forwarded_from_id")) or _peer(msg.get("saved_from_id"))
+    if peer is not None:
+        kind, bare = peer
+        meta["forwarded_from_kind"] = "account" if kind == "user" else "channel"
+        return f"telegram:{_peer_key(kind, bare)}"
+    return _str(msg.get("forwarded_from")) or _str(msg.get("saved_from"))
 
 
 def _str(value: Any) -> str | None:

@@ -7,7 +7,9 @@ Accepted layouts: one JSON array of tweets (streamed), one response object (stre
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +22,7 @@ from vigil.sources.records import parse_date
 
 PLATFORM = "twitter"
 _INCLUDES = frozenset({"includes.users.item", "includes.media.item", "includes.tweets.item"})
-_TWEETS = frozenset({"data", "data.item", "statuses.item"})
+_TWEETS = frozenset({"data", "data.item", "statuses.item", "item.data.item", "item.statuses.item"})
 _V1_MARKS = (b'"id_str"', b'"screen_name"', b'"full_text"', b'"retweeted_status"')
 _V2_MARKS = (b'"author_id"', b'"edit_history_tweet_ids"', b'"includes"', b'"referenced_tweets"')
 
@@ -72,6 +74,11 @@ class TwitterSource(Source):
             return 0.9
         if b'"statuses"' in head or sum(m in head for m in _V2_MARKS) >= 2:
             return 0.8
+        compact = re.sub(rb"\s+", b"", text[:64])
+        if b'"id_str"' in head and b'"created_at"' in head and (b'"text"' in head or b'"full_text"' in head):
+            return 0.8  # a v1.1 tweet, also with trim_user (no screen_name)
+        if compact.startswith((b'{"data":[{', b'{"data":{')) and b'"text"' in head and b'"id"' in head:
+            return 0.8  # a v2 response with only the default fields (id, text)
         return 0.0
 
     def read(self, path: Path, ctx: SourceContext) -> Iterator[Record]:
@@ -80,35 +87,62 @@ class TwitterSource(Source):
             yield Quarantined(source, "file", f"file larger than {ctx.max_file_bytes} bytes; not read")
             return
         with path.open("rb") as fh:
-            head = fh.read(65536)
+            head = fh.read(4)
         enc, skip = detect_bom(head)
-        body = head[skip:].lstrip()
-        first_line = head[skip:].split(b"\n", 1)[0].strip()
-        if not body:
-            return
-        if enc != "utf-8" or (body.startswith(b"{") and _complete_json(first_line)):
+        layout = _layout(path, skip, ctx.max_record_bytes) if enc == "utf-8" else "lines"
+        if layout == "lines":
             yield from self._read_lines(path, source, ctx)
-        else:
+        elif layout == "document":
+            yield from self._read_small_document(path, source, ctx, skip)
+        elif layout == "stream":
             yield from self._read_document(path, source, ctx, skip)
 
-    # ---- JSON Lines: each line a tweet or a whole v2 response ------------------------------------------
+    # ---- JSON Lines: each line a tweet, a v2 response page (twarc2), a v1.1 search response --------------
 
     def _read_lines(self, path: Path, source: str, ctx: SourceContext) -> Iterator[Record]:
         for line in iter_json_lines(path, source, ctx.max_record_bytes):
             if isinstance(line, Quarantined):
                 yield line
                 continue
-            obj, where = line.value, line.location
-            if isinstance(obj, dict) and "data" in obj:
-                inc = Includes.of(obj)
-                data = obj["data"]
-                tweets = data if isinstance(data, list) else [data]
-                for n, tweet in enumerate(tweets):
-                    yield self._convert(tweet, inc, source, f"{where} data[{n}]")
-            else:
-                yield self._convert(obj, Includes(), source, where)
+            yield from self._value(line.value, source, line.location)
 
-    # ---- one JSON document: an array of tweets, a v2 response, or a v1.1 search result -----------------
+    def _value(self, obj: Any, source: str, where: str) -> Iterator[Record]:
+        """One JSON value: a v2 response (``data``), a v1.1 search response (``statuses``), an array of
+        tweets, or one tweet."""
+        if _is_response(obj) and "data" in obj:
+            inc = Includes.of(obj)
+            data = obj["data"]
+            tweets = data if isinstance(data, list) else [data]
+            for n, tweet in enumerate(tweets):
+                yield self._convert(tweet, inc, source, _at(where, f"data[{n}]"))
+        elif isinstance(obj, dict) and isinstance(obj.get("statuses"), list):
+            for n, tweet in enumerate(obj["statuses"]):
+                yield self._convert(tweet, Includes(), source, _at(where, f"statuses[{n}]"))
+        elif isinstance(obj, list):
+            for n, value in enumerate(obj):
+                if _is_response(value):
+                    yield from self._value(value, source, _at(where, f"item[{n}]"))
+                else:
+                    yield self._convert(value, Includes(), source, _at(where, f"item[{n}]"))
+        else:
+            yield self._convert(obj, Includes(), source, where or "document")
+
+    # ---- one JSON document, small enough to load whole (a pretty-printed tweet or response) ------------
+
+    def _read_small_document(
+        self, path: Path, source: str, ctx: SourceContext, skip: int
+    ) -> Iterator[Record]:
+        with path.open("rb") as fh:
+            fh.seek(skip)
+            raw = fh.read()
+        try:
+            value = json.loads(raw)
+        except ValueError:  # truncated or broken: streaming keeps what comes before the break
+            yield from self._read_document(path, source, ctx, skip)
+            return
+        yield from self._value(value, source, "")
+
+    # ---- one large JSON document: an array of tweets, a v2 response, or a v1.1 search result -----------
 
     def _read_document(self, path: Path, source: str, ctx: SourceContext, skip: int) -> Iterator[Record]:
         inc = Includes()
@@ -163,12 +197,36 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _complete_json(line: bytes) -> bool:
-    try:
-        json.loads(line)
-    except ValueError:
+def _at(where: str, part: str) -> str:
+    return f"{where} {part}" if where else part
+
+
+def _is_response(obj: Any) -> bool:
+    """A response around tweets (v2 ``data``, v1.1 ``statuses``), not a tweet with such a field."""
+    if not isinstance(obj, dict) or not ("data" in obj or isinstance(obj.get("statuses"), list)):
         return False
-    return True
+    return not ("text" in obj or "full_text" in obj or "id_str" in obj)
+
+
+def _layout(path: Path, skip: int, max_bytes: int) -> str:
+    """How the file holds its JSON: ``lines`` (JSON Lines: the first line is a whole value, however long,
+    as in twarc2's output of 100-400 KB pages), ``document`` (one value that fits ``max_bytes``: loaded
+    whole), ``stream`` (one larger value: streamed) or ``empty``."""
+    with path.open("rb") as fh:
+        fh.seek(skip)
+        while True:
+            line = fh.readline(max_bytes + 1)
+            if not line:
+                return "empty"
+            if line.strip():
+                break
+        if len(line) > max_bytes and not line.endswith(b"\n"):
+            return "stream"
+        try:
+            json.loads(line)
+        except ValueError:
+            return "document" if path.stat().st_size - skip <= max_bytes else "stream"
+        return "lines"
 
 
 def _tweet_id(obj: dict[str, Any]) -> str:
@@ -196,6 +254,7 @@ def _from_v1(obj: dict[str, Any]) -> Item:
     text = ext.get("full_text") or obj.get("full_text") or obj.get("text")
     if not isinstance(text, str):
         raise TweetError("tweet has no text")
+    text = html.unescape(text)  # the API escapes &, < and > in tweet text
     user = _dict(obj.get("user"))
     handle = _str(user.get("screen_name"))
     account = (
@@ -263,8 +322,9 @@ def _from_v2(obj: dict[str, Any], inc: Includes) -> Item:
     text = note.get("text") or obj.get("text")
     if not isinstance(text, str):
         raise TweetError("tweet has no text")
+    text = html.unescape(text)  # the API escapes &, < and > in tweet text
     author_id = _str(obj.get("author_id"))
-    user = inc.users.get(author_id or "", {})
+    user = inc.users.get(author_id or "", {}) or _dict(obj.get("author"))  # twarc2 flatten: ``author``
     handle = _str(user.get("username"))
     account = Account(PLATFORM, author_id, handle, _str(user.get("name"))) if author_id else None
     meta: dict[str, Any] = {}

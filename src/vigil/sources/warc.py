@@ -3,15 +3,15 @@ out-links and image URLs kept). Image and video responses (by declared type and 
 ``vigil.hashing.mediatype``, at most ``max_media_bytes``) are stored as media and attached to the pages of
 the same WARC that reference them (``vigil.sources.warcmedia``), or become items of their own.
 
-Decompression is bounded: a .warc.gz is inflated by this module, counting bytes, and reading stops at
-``max_decompressed_bytes`` (a gzip bomb is quarantined with its reason; what came before is kept). HTTP
+Decompression is bounded: a .warc.gz is inflated by warcio's member-aware reader, counting bytes, and
+reading stops at ``max_decompressed_bytes`` (a gzip bomb is quarantined with its reason; what came before
+is kept). A record with a wrong Content-Length loses only itself: its gzip member ends it, as in warcio. HTTP
 bodies (chunked, gzip/deflate/brotli content-encoding) are bounded by ``max_record_bytes``. A truncated
 record is quarantined with its offset and WARC-Record-ID.
 """
 
 from __future__ import annotations
 
-import gzip
 import io
 import zlib
 from collections.abc import Iterator
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
-from warcio.bufferedreaders import BufferedReader, ChunkedDataReader
+from warcio.bufferedreaders import BufferedReader, ChunkedDataReader, DecompressingBufferedReader
 from warcio.exceptions import ArchiveLoadFailed
 
 from vigil.core.model import Item, Media, Origin, Quarantined, make_item_id
@@ -39,33 +39,23 @@ class DecompressionLimit(Exception):
     pass
 
 
-class BoundedInflater(io.RawIOBase):
-    """A gzip (multi-member) stream that refuses to inflate more than ``limit`` bytes in all."""
+class BoundedReader(DecompressingBufferedReader):
+    """warcio's reader of a (multi-member) gzip stream, refusing to inflate more than ``limit`` bytes.
 
-    def __init__(self, raw: BinaryIO, limit: int) -> None:
-        self.gz = gzip.GzipFile(fileobj=raw, mode="rb")
+    It keeps warcio's own handling of gzip members: a record whose Content-Length is wrong ends with its
+    member, and the next member is read as the next record (warcio recovers; so does vigil)."""
+
+    def __init__(self, stream: BinaryIO, limit: int, **kwargs: Any) -> None:
+        super().__init__(stream, **kwargs)
         self.limit = limit
         self.total = 0
 
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int | None = -1) -> bytes:
-        want = (
-            self.limit - self.total + 1
-            if size is None or size < 0
-            else min(size, self.limit - self.total + 1)
-        )
-        data = self.gz.read(max(want, 1))
-        self.total += len(data)
+    def _decompress(self, data: bytes) -> bytes:
+        out: bytes = super()._decompress(data)
+        self.total += len(out)
         if self.total > self.limit:
             raise DecompressionLimit(f"decompressed size exceeds {self.limit} bytes (gzip bomb?)")
-        return data
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+        return out
 
 
 class WarcSource(Source):
@@ -90,18 +80,15 @@ class WarcSource(Source):
             yield Quarantined(source, "file", f"file larger than {ctx.max_file_bytes} bytes; not read")
             return
         with path.open("rb") as raw:
-            compressed = raw.read(2) == _GZIP
-            raw.seek(0)
-            stream: Any = BoundedInflater(raw, ctx.max_decompressed_bytes) if compressed else raw
-            unit = "uncompressed byte" if compressed else "byte"
-            iterator = ArchiveIterator(stream)
+            iterator = ArchiveIterator(raw)
+            iterator.reader = BoundedReader(iterator.fh, ctx.max_decompressed_bytes)
             last = "start of file"
             linker = PageMediaLinker()
             try:
                 for record in iterator:
                     offset = iterator.offset  # start of this record (get_record_offset would consume it)
                     rec_id = record.rec_headers.get_header("WARC-Record-ID") or ""
-                    last = f"record at {unit} {offset}" + (f" {rec_id}" if rec_id else "")
+                    last = f"record at byte {offset}" + (f" {rec_id}" if rec_id else "")
                     if record.rec_type != "response":
                         continue
                     yield from self._response(record, source, last, ctx, linker)

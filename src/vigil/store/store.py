@@ -7,7 +7,7 @@ Ingestion is idempotent: items, media and quarantined records are keyed, so a se
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any, Protocol
@@ -228,6 +228,7 @@ class Store:
         found: Sequence[Signal],
         new_cases: Sequence[Case],
         actor: str = "system",
+        langs: Mapping[str, str] | None = None,
     ) -> list[int]:
         """In one transaction: the signals of ``item_ids``, their cases (one per item; an item that has a
         case keeps it) and the mark that they are detected. Returns the new case ids. Doing it twice (a
@@ -237,6 +238,10 @@ class Store:
             if rows:
                 self._upsert_signals(conn, rows)
             opened = self._open_cases_in(conn, new_cases, actor)
+            for item_id, lang in sorted((langs or {}).items()):
+                conn.execute(
+                    items.update().where(items.c.id == item_id, items.c.lang.is_(None)).values(lang=lang[:16])
+                )
             ids = sorted(set(item_ids))
             now = utcnow()
             for start in range(0, len(ids), 1000):
