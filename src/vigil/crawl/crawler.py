@@ -298,7 +298,7 @@ class Crawler:
             self._excluded.add(link)
         end = canonical_url(got.final_url) if got.final_url else None
         end_kind = self.registry.kind(_host(end)) if end else None
-        record = {
+        record: dict[str, Any] = {
             "url": link,
             "kind": "shortener",
             "final": end,

@@ -340,8 +340,8 @@ class Store:
     def start_scan(self, target: str, started: Any) -> int:
         """Record a scan as it starts (``finished_at`` empty until ``finish_scan``); returns its id."""
         with self.write() as conn:
-            result = conn.execute(scans.insert().values(target=target, started_at=started))
-            return int(result.inserted_primary_key[0])
+            stmt = scans.insert().values(target=target, started_at=started).returning(scans.c.id)
+            return int(conn.execute(stmt).scalar_one())
 
     def finish_scan(self, scan_id: int, summary: dict[str, Any]) -> None:
         with self.write() as conn:
