@@ -23,6 +23,7 @@ from vigil.crawl.crawler import Crawler, CrawlSettings
 from vigil.crawl.page import absolute, canonical_url, site_of
 from vigil.ingest.pipeline import Pipeline
 from vigil.net.client import FetchSettings
+from vigil.net.hops import HopRecorder
 from vigil.net.robots import origin_of
 from vigil.net.urls import authority, origin
 from vigil.privacy.urls import normalise_url
@@ -102,6 +103,24 @@ def test_vigil_crawl_command_on_an_ipv6_literal(home: Path) -> None:
     assert summary["pages"] == 4 and summary["errors"] == []
 
 
+def test_evidence_hops_on_the_ipv6_loopback(home: Path) -> None:
+    """The evidence face (``HopRecorder``) rebuilds each hop's request target and Host header from the
+    URL's parts: the brackets stay, on the redirect too."""
+    config = Config.load(home, allowed_networks=("::1/128",))
+    routes: dict[str, object] = {}
+    with serve(lambda h, p, hd: routes["r"](h, p, hd), bind=LOOPBACK6) as web:  # type: ignore[operator]
+        routes["r"] = site(web)
+        with HopRecorder(config) as recorder:
+            result = recorder.fetch(web.url(LOOPBACK6, "/old"))
+        hosts = [hd.get("host") for _, p, hd in web.log]
+    assert [(hop.url, hop.status, hop.ip) for hop in result.hops] == [
+        (web.url(LOOPBACK6, "/old"), 301, LOOPBACK6),
+        (web.url(LOOPBACK6, "/c"), 200, LOOPBACK6),
+    ]
+    assert hosts == [f"[::1]:{web.port}"] * 2
+    assert [answers.host for answers in result.dns] == [LOOPBACK6]
+
+
 # ---- the rule: rebuilding a URL from its parts keeps IPv6 literals, ports and the host intact ----------
 
 labels = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True)
@@ -115,7 +134,7 @@ ipv6 = st.one_of(
 )
 hosts = st.one_of(names, ipv4, ipv6)
 ports = st.one_of(st.none(), st.integers(1, 65535))
-segments = st.lists(st.from_regex(r"[A-Za-z0-9._~-]{1,8}", fullmatch=True), max_size=3)
+segments = st.lists(st.from_regex(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,7}", fullmatch=True), max_size=3)
 
 
 def shown(host: str) -> str:
@@ -146,7 +165,7 @@ def test_canonical_url_keeps_ipv6_literals_and_ports(case: tuple[str, str, str, 
         assert ipaddress.ip_address(parsed.host) == ipaddress.ip_address(host)
     assert parsed.host == httpx.URL(url).host.lower()
     assert parsed.port == (None if port in (None, default_port(scheme)) else port)
-    assert parsed.userinfo == b"" and parsed.path == path
+    assert parsed.userinfo == b"" and parsed.path == path == httpx.URL(url).path
     assert canonical_url(canon) == canon  # a fixed point
     assert absolute(canon, "other") == canonical_url(canon.rsplit("/", 1)[0] + "/other")
     assert site_of(canon) == site_of(url)
