@@ -42,7 +42,11 @@ from vigil.store import Store
 from vigil.store.schema import accounts, case_events, cases, item_media, items, quarantine, scans, signals
 
 ZYGOTE = Path(__file__).with_name("scan_zygote.py")
+#: Seconds a run about to be killed pauses at each commit point: short for random kills (a kill lands in
+#: the pause or in the step after it), longer where the kill must land in the pause itself (a loaded
+#: machine can take tens of milliseconds to act). Runs not killed only announce the points (0).
 PAUSE = 0.02
+EXACT_PAUSE = 0.15
 TRIALS = int(os.environ.get("VIGIL_KILL_TRIALS", "6"))
 SEED = int(os.environ.get("VIGIL_KILL_SEED", "16"))
 POSTS = 640  # two batches (the scan's batches are 500 items)
@@ -194,14 +198,14 @@ class Stores:
             engine.dispose()
         return self.url
 
-    def env(self, url: str, **extra: str) -> dict[str, str]:
+    def env(self, url: str, pause: float = 0.0, **extra: str) -> dict[str, str]:
         keep = ("PATH", "LANG", "LC_ALL", "TMPDIR", "HOME", "PYTHONPATH", "SSL_CERT_FILE")
         env = {k: os.environ[k] for k in keep if k in os.environ}
         return {
             **env,
             "VIGIL_HOME": str(self.home),
             "VIGIL_DATABASE_URL": url,
-            PAUSE_ENV: str(PAUSE),
+            PAUSE_ENV: str(pause),
             **extra,
         }
 
@@ -241,19 +245,20 @@ def uninterrupted(zygote: Zygote, stores: Stores, corpus: Path) -> tuple[dict[st
     state, rows = state_of(url)
     # The corpus as written: 640 lines, 7 broken, some ids repeated; 1 in 11 flagged.
     assert summary["quarantined"] == 7 and len(state["items"]) == write_corpus(corpus)
-    assert summary["cases"] == len(state["cases"]) > 50 and rows == [(1, True)]
+    assert summary["cases"] == len(state["cases"]) > 50 and [done for _, done in rows] == [True]
     assert all(detected for *_, detected in state["items"])
     assert len(state["graph_items"]) == len(state["items"]) and state["graph_edges"]
     return state, done["checkpoints"]
 
 
 def kill_then_rescan(
-    zygote: Zygote, stores: Stores, corpus: Path, kills: list[tuple[int, float]]
+    zygote: Zygote, stores: Stores, corpus: Path, kills: list[tuple[int, float]], pause: float = PAUSE
 ) -> tuple[dict[str, Any], list[dict[str, Any]], list[tuple[int, bool]]]:
     url = stores.fresh()
     runs = []
     for kill_after, delay in kills:
-        runs.append(zygote.run(scan_args(corpus), stores.env(url), kill_after=kill_after, delay=delay))
+        env = stores.env(url, pause)
+        runs.append(zygote.run(scan_args(corpus), env, kill_after=kill_after, delay=delay))
     final = zygote.run(scan_args(corpus), stores.env(url))
     assert final["status"] == 0, final["stderr"]
     runs.append(final)
@@ -308,7 +313,7 @@ def test_a_rescan_after_a_kill_at_each_commit_gives_the_uninterrupted_result(
     assert set(points) == {*kinds, "hook-done", "scan-finished"}
     for name in dict.fromkeys(points):
         kill_after = points.index(name) + 1
-        got, runs, rows = kill_then_rescan(zygote, stores, corpus, [(kill_after, 0.0)])
+        got, runs, rows = kill_then_rescan(zygote, stores, corpus, [(kill_after, 0.0)], EXACT_PAUSE)
         assert runs[0]["killed"] and runs[0]["checkpoints"][-1] == name, runs[0]["stderr"]
         assert differences(expected, got) == {}, name
         check_scans(rows, runs)
@@ -335,6 +340,7 @@ def test_a_rescan_after_kills_at_random_points_gives_the_uninterrupted_result(
         killed += sum(r["killed"] for r in runs)
         assert differences(expected, got) == {}, (trial, kills, [r["checkpoints"][-1:] for r in runs])
         check_scans(rows, runs)
+    print(f"{stores.kind}: {TRIALS} trials, {killed} of {asked} kills landed before the scan ended")
     assert killed >= asked // 2, (killed, asked)  # the kills happened: a run that ended first proves nothing
 
 
@@ -413,12 +419,14 @@ def test_a_rescan_after_a_kill_scores_the_media_fetched_by_url(
     posts = tmp_path / "posts.json"
     posts.write_text(json.dumps(samples.v2_response(tweets, [{"id": "5", "username": "someone"}], media)))
     url = store.engine.url.render_as_string(hide_password=False)
-    env = stores.env(
-        url, VIGIL_HOME=str(home), VIGIL_ALLOWED_NETWORKS="127.0.0.1/32", VIGIL_MEDIA_FETCH_DELAY="0"
-    )
+    local = {
+        "VIGIL_HOME": str(home),
+        "VIGIL_ALLOWED_NETWORKS": "127.0.0.1/32",
+        "VIGIL_MEDIA_FETCH_DELAY": "0",
+    }
     args = ["scan", "--json", "--fetch-media", str(posts)]
     # Killed right after the items are stored: their media fetched, nothing scored.
-    cut = zygote.run(args, env, kill_after=3, delay=0.0)
+    cut = zygote.run(args, stores.env(url, EXACT_PAUSE, **local), kill_after=3, delay=0.0)
     assert cut["killed"] and cut["checkpoints"] == ["scan-started", "media-done", "items-stored"]
     with store.read() as conn:
         stored = conn.execute(select(func.count()).select_from(items)).scalar_one()
@@ -428,7 +436,7 @@ def test_a_rescan_after_a_kill_scores_the_media_fetched_by_url(
     assert (stored, scored, store.count("cases")) == (2, 0, 0)
     requests = sorted(p for _, p, _ in web.log if p.startswith("/img/"))
     assert requests == ["/img/known.png", "/img/other.jpg"]
-    done = zygote.run(args, env)
+    done = zygote.run(args, stores.env(url, **local))
     assert done["status"] == 0, done["stderr"]
     summary = json.loads(done["stdout"])
     [case] = store.list_cases()
