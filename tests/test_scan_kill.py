@@ -237,7 +237,11 @@ def scan_args(corpus: Path) -> list[str]:
     return ["scan", "--json", str(corpus)]
 
 
-def uninterrupted(zygote: Zygote, stores: Stores, corpus: Path) -> tuple[dict[str, Any], list[str]]:
+Reference = tuple[dict[str, Any], list[str], float]
+
+
+def uninterrupted(zygote: Zygote, stores: Stores, corpus: Path) -> Reference:
+    """The uninterrupted scan's result, its commit points in order, and how long it took."""
     url = stores.fresh()
     done = zygote.run(scan_args(corpus), stores.env(url))
     assert done["status"] == 0, done["stderr"]
@@ -248,7 +252,7 @@ def uninterrupted(zygote: Zygote, stores: Stores, corpus: Path) -> tuple[dict[st
     assert summary["cases"] == len(state["cases"]) > 50 and [done for _, done in rows] == [True]
     assert all(detected for *_, detected in state["items"])
     assert len(state["graph_items"]) == len(state["items"]) and state["graph_edges"]
-    return state, done["checkpoints"]
+    return state, done["checkpoints"], done["seconds"]
 
 
 def kill_then_rescan(
@@ -293,10 +297,10 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 #: The uninterrupted scan's result and checkpoints, per kind of store (the corpus is the module's).
-REFERENCE: dict[str, tuple[dict[str, Any], list[str]]] = {}
+REFERENCE: dict[str, Reference] = {}
 
 
-def reference(zygote: Zygote, stores: Stores, corpus: Path) -> tuple[dict[str, Any], list[str]]:
+def reference(zygote: Zygote, stores: Stores, corpus: Path) -> Reference:
     if stores.kind not in REFERENCE:
         REFERENCE[stores.kind] = uninterrupted(zygote, stores, corpus)
     return REFERENCE[stores.kind]
@@ -308,7 +312,7 @@ def test_a_rescan_after_a_kill_at_each_commit_gives_the_uninterrupted_result(
     """Killed in the pause right after each kind of commit (its first occurrence): the scan started, bad
     records quarantined, media fetched, items stored, detection run, detections recorded, the graph hook
     done, the scan finished."""
-    expected, points = reference(zygote, stores, corpus)
+    expected, points, _ = reference(zygote, stores, corpus)
     kinds = ["scan-started", "quarantined", "media-done", "items-stored", "detected", "detections-recorded"]
     assert set(points) == {*kinds, "hook-done", "scan-finished"}
     for name in dict.fromkeys(points):
@@ -325,14 +329,14 @@ def test_a_rescan_after_kills_at_random_points_gives_the_uninterrupted_result(
     """Random kills, one to three of them before the run that completes: after a random number of
     commits and a random part of the step that follows, or at a random moment from the start (start-up
     and migrations included)."""
-    expected, points = reference(zygote, stores, corpus)
+    expected, points, seconds = reference(zygote, stores, corpus)
     rng = random.Random(f"{SEED}-{stores.kind}")
     asked = killed = 0
     for trial in range(TRIALS):
         kills = []
         for _ in range(rng.randint(1, 3)):
             if rng.random() < 0.2:
-                kills.append((0, rng.uniform(0.0, 2.0)))  # from the fork: start-up, migrations, anything
+                kills.append((0, rng.uniform(0.0, seconds)))  # from the fork: start-up, migrations, anything
             else:
                 kills.append((rng.randint(1, len(points)), rng.uniform(0.0, PAUSE * 4)))
         got, runs, rows = kill_then_rescan(zygote, stores, corpus, kills)
