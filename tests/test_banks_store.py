@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw
 from tests.conftest import SHARED_DATA
 from vigil import boot
 from vigil.audit import log as audit
-from vigil.banks.flood import record_matches
+from vigil.banks.flood import record_item_matches, record_matches
 from vigil.banks.matcher import Matcher
 from vigil.banks.model import NewEntry
 from vigil.banks.pdqindex import words_to_hex
@@ -136,6 +136,41 @@ def test_scan_pipeline_opens_a_case_on_a_match(store: Store, config: Config, tmp
     assert match["bank"] == "propaganda-images" and match["meta"]["outlet"] == "Outlet A"
     assert match["distance"] <= 31 and match["media"] == media.sha256
     assert not [s for s in store.signals_for("i2") if s.detector == "hashmatch"]
+
+
+def test_an_item_scored_again_counts_its_match_once(store: Store, config: Config) -> None:
+    """Issue 16, finding 6: a scan killed after the hash match and before its detection was stored is
+    rescanned, and the item is matched again: the flood guard must count that item's match once, or a
+    few kills would push an entry towards quarantine."""
+    from vigil.detect.context import DetectorContext
+    from vigil.detect.hashmatch import HashMatchDetector
+    from vigil.hashing.pdq import pdq_of
+
+    data = _drawn_image()
+    service = BankService(store, config)
+    service.create("known")
+    [entry] = service.add("known", [NewEntry("pdq", pdq_of(data).hash, {})])
+    media = MediaSink(config.media_dir).put_bytes(data, "a.png", "image/png")
+    detector = HashMatchDetector(DetectorContext(config, store))
+    post = Item(id="p1", source="test", text="a post", media=[media])
+    for _ in range(3):  # the first run, then two rescans of the same, unrecorded item
+        [signal] = detector.detect([post])
+        assert signal.hit
+    assert [e.match_count for e in service.entries("known")] == [1]
+    detector.detect([Item(id="p2", source="test", text="another post", media=[media])])
+    assert [e.id for e in service.entries("known")] == [entry]
+    assert [e.match_count for e in service.entries("known")] == [2]
+
+
+def test_the_flood_guard_counts_distinct_items(store: Store, config: Config) -> None:
+    config.extra.update(bank_flood_min=10, bank_flood_factor=5)
+    service = BankService(store, config)
+    service.create("b")
+    ids = service.add("b", [NewEntry("pdq", h, {}) for h in _hashes(4, seed=11)])
+    assert record_item_matches(service, [(ids[0], "a"), (ids[1], "b"), (ids[2], "c")]) == []
+    assert record_item_matches(service, [(ids[3], "same")] * 30) == []  # one item, however often
+    assert record_item_matches(service, [(ids[3], "same")]) == []
+    assert record_item_matches(service, [(ids[3], f"item-{n}") for n in range(30)]) == [ids[3]]
 
 
 def test_video_variant_matches_by_vpdq_frames(store: Store, config: Config) -> None:

@@ -106,8 +106,10 @@ def test_crawl_500_pages(home: Path) -> None:
     # robots.txt: the excluded pages were never requested
     assert not [p for p in fetched if p.startswith("/private/")]
     assert summary.robots_excluded > 0
-    # each page fetched once, except /p/3 (linked directly and through /old/3: fetched twice, stored once)
-    assert {p: c for p, c in fetched.items() if p.startswith("/p/") and c > 1} == {"/p/3": 2}
+    # each page fetched once, /p/3 too (linked directly and through /old/3: the redirect hop is checked
+    # against the pages queued, issue 16 finding 9)
+    assert {p: c for p, c in fetched.items() if p.startswith("/p/") and c > 1} == {}
+    assert fetched["/p/3"] == 1 and fetched["/old/3"] == 1
     assert fetched["/robots.txt"] == 1 and fetched["/static/logo.png"] == 1
     # a redirected page keeps its chain
     item13 = store.get_item(next(i for i in crawler_ids(store) if i[1].endswith("/p/13"))[0])

@@ -1,4 +1,4 @@
-"""A local HTTP server for network tests: 127.0.0.1, port 0, routed by Host header and path.
+"""A local HTTP server for network tests: 127.0.0.1 (or ::1), port 0, routed by Host header and path.
 
 Tests point host names at it with a StaticResolver (the real client, guard and transport still run).
 Every request is logged as (host, path, headers) so that tests can check what was and was not fetched.
@@ -7,6 +7,7 @@ Every request is logged as (host, path, headers) so that tests can check what wa
 from __future__ import annotations
 
 import contextlib
+import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterator
@@ -24,14 +25,17 @@ class LocalWeb:
     log: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
 
     def url(self, host: str, path: str = "/") -> str:
-        return f"http://{host}:{self.port}{path}"
+        """The URL of ``path`` on this server under ``host`` (an IPv6 literal goes in brackets)."""
+        shown = f"[{host}]" if ":" in host else host
+        return f"http://{shown}:{self.port}{path}"
 
     def paths(self, host: str) -> list[str]:
         return [p for h, p, _ in self.log if h == host]
 
 
 @contextmanager
-def serve(route: Route, tls: ssl.SSLContext | None = None) -> Iterator[LocalWeb]:
+def serve(route: Route, tls: ssl.SSLContext | None = None, bind: str = "127.0.0.1") -> Iterator[LocalWeb]:
+    """Serve ``route`` on ``bind`` (``"::1"`` for the IPv6 loopback), port 0, in a thread."""
     lock = threading.Lock()
     web = LocalWeb(0)
 
@@ -39,7 +43,7 @@ def serve(route: Route, tls: ssl.SSLContext | None = None) -> Iterator[LocalWeb]
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
-            host = (self.headers.get("Host") or "").rsplit(":", 1)[0].lower()
+            host = host_of(self.headers.get("Host") or "")
             headers = {k.lower(): v for k, v in self.headers.items()}
             with lock:
                 web.log.append((host, self.path, headers))
@@ -59,7 +63,10 @@ def serve(route: Route, tls: ssl.SSLContext | None = None) -> Iterator[LocalWeb]
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        address_family = socket.AF_INET6 if ":" in bind else socket.AF_INET
+
+    server = Server((bind, 0), Handler)
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
@@ -72,6 +79,14 @@ def serve(route: Route, tls: ssl.SSLContext | None = None) -> Iterator[LocalWeb]
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+def host_of(header: str) -> str:
+    """The host of a Host header, without the port; an IPv6 literal keeps its brackets."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header.split("]", 1)[0] + "]"
+    return header.rsplit(":", 1)[0]
 
 
 def html(body: str, head: str = "") -> Reply:

@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from vigil.banks.service import BankService
-from vigil.banks.tables import bank_entries
+from vigil.banks.tables import bank_entries, bank_entry_items
 from vigil.config import Config
 
 
@@ -19,19 +20,44 @@ def settings(config: Config) -> tuple[int, float]:
     return int(config.extra.get("bank_flood_min", 25)), float(config.extra.get("bank_flood_factor", 20.0))
 
 
+def record_item_matches(service: BankService, matches: Iterable[tuple[int, str]]) -> list[int]:
+    """Count the (entry id, item id) matches of a scan, each pair once ever (``bank_entry_items``): an
+    item scored again (its scan killed before its detection was stored, a redelivered queue message) does
+    not count twice. Then as ``record_matches``; returns the ids quarantined."""
+    pairs = sorted(set(matches))
+    if not pairs:
+        return []
+    dialect = postgresql if service.store.dialect == "postgresql" else sqlite
+    stmt = dialect.insert(bank_entry_items).on_conflict_do_nothing().returning(bank_entry_items.c.entry_id)
+    with service.store.write() as conn:
+        fresh = Counter(conn.execute(stmt, [{"entry_id": e, "item_id": i} for e, i in pairs]).scalars())
+        _add_counts(conn, fresh)
+    return _flag(service, fresh)
+
+
 def record_matches(service: BankService, entry_ids: Iterable[int]) -> list[int]:
-    """Count matches per entry; quarantine the entries that now match far more than their peers.
-    Returns the ids quarantined."""
+    """Count matches per entry (files matched outside a scan: ``vigil match``); quarantine the entries
+    that now match far more than their peers. Returns the ids quarantined."""
     counts = Counter(entry_ids)
     if not counts:
         return []
     with service.store.write() as conn:
-        for entry_id, n in counts.items():
-            conn.execute(
-                bank_entries.update()
-                .where(bank_entries.c.id == entry_id)
-                .values(match_count=bank_entries.c.match_count + n)
-            )
+        _add_counts(conn, counts)
+    return _flag(service, counts)
+
+
+def _add_counts(conn: Connection, counts: Counter[int]) -> None:
+    for entry_id, n in sorted(counts.items()):
+        conn.execute(
+            bank_entries.update()
+            .where(bank_entries.c.id == entry_id)
+            .values(match_count=bank_entries.c.match_count + n)
+        )
+
+
+def _flag(service: BankService, counts: Counter[int]) -> list[int]:
+    if not counts:
+        return []
     minimum, factor = settings(service.config)
     flagged = []
     with service.store.read() as conn:

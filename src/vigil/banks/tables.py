@@ -1,8 +1,8 @@
-"""The bank tables, on the shared metadata (migration: banks_0001_tables)."""
+"""The bank tables, on the shared metadata (migrations: banks_0001_tables, banks_0002_entry_items)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, PrimaryKeyConstraint, String, Table, Text
 
 from vigil.banks.model import MAX_SOURCE_ID
 from vigil.store.schema import metadata
@@ -41,4 +41,15 @@ bank_entries = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_bank_entries_bank", "bank_id", "signal_type"),
     Index("ix_bank_entries_value", "signal_type", "value"),
+)
+
+#: Which items each entry has matched, once each: the flood guard counts an item's match once however
+#: often the item is scored (a scan killed after matching and before storing its detection, then rescanned;
+#: a queue message delivered twice).
+bank_entry_items = Table(
+    "bank_entry_items",
+    metadata,
+    Column("entry_id", Integer, ForeignKey("bank_entries.id", ondelete="CASCADE"), nullable=False),
+    Column("item_id", String(32), nullable=False),
+    PrimaryKeyConstraint("entry_id", "item_id", name="pk_bank_entry_items"),
 )

@@ -2,6 +2,9 @@
 
 Out-links are expanded: shorteners and redirects are followed to the end and the final URL is what is
 crawled; links to file lockers and paste sites are fetched and kept as media of the page that links them.
+Each URL is fetched once per crawl: every redirect hop is checked against what the crawl has fetched or
+queued already (``_first_sight``), before it is requested, so a page reached by a link and by a redirect
+(or a short link) is fetched once.
 robots.txt is asked before every hop of every fetch (pages, redirects, short links and where they lead,
 lockers, pastes, images, favicons) unless the operator overrode it for this crawl with a reason, which is
 then recorded on each page and on each out-link fetched under it.
@@ -12,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
 
 import httpx
@@ -168,10 +171,24 @@ class Crawler:
         if not await self._robots_allow(url):
             return
         self._started += 1
-        got = await self.fetcher.get(url, accept=is_html, gate=self._gate)
+        got = await self.fetcher.get(url, accept=is_html, gate=self._gate, first=self._first_sight)
+        if got.known:
+            self.summary.skipped += 1  # redirected to a page fetched or queued already: fetched there
+            return
         self._note_failure(got)
         if got.ok:
             await self._ingest(url, got, depth, queue)
+
+    def _first_sight(self, hop: str) -> bool:
+        """A redirect hop about to be requested: True (and remembered) when the crawl has neither fetched
+        nor queued it, as a page or as media; False stops the fetch before it."""
+        canon = canonical_url(hop)
+        if canon is None:
+            return True  # the fetch fails on it, with its reason
+        if canon in self._queued or canon in self._media_cache:
+            return False
+        self._queued.add(canon)
+        return True
 
     async def _robots_allow(self, url: str) -> bool:
         if await self._gate(url):
@@ -275,24 +292,28 @@ class Crawler:
             outlinks.append(self._hop({"url": link, "kind": "shortener"}))
             return
         self._queued.add(link)
-        got = await self.fetcher.get(link, gate=self._gate)
+        got = await self.fetcher.get(link, gate=self._gate, first=self._first_sight)
         self.summary.expanded += 1
         if got.excluded:
             self._excluded.add(link)
         end = canonical_url(got.final_url) if got.final_url else None
         end_kind = self.registry.kind(_host(end)) if end else None
-        outlinks.append(
-            self._hop(
-                {
-                    "url": link,
-                    "kind": "shortener",
-                    "final": end,
-                    "final_kind": end_kind,
-                    "chain": got.redirects,
-                    "error": got.error,
-                }
-            )
-        )
+        record: dict[str, Any] = {
+            "url": link,
+            "kind": "shortener",
+            "final": end,
+            "final_kind": end_kind,
+            "chain": got.redirects,
+            "error": got.error,
+        }
+        if got.known:
+            record["known"] = True  # the end was fetched or queued already: not fetched again
+        outlinks.append(self._hop(record))
+        if got.known and end is not None:
+            if site_of(end) != site.site:
+                site.outlinks.add(site_of(end))
+            _add_media(media, self._media_cache.get(end))
+            return
         if not got.ok or end is None:
             self._note_failure(got)
             return
@@ -304,6 +325,8 @@ class Crawler:
         if site_of(end) != site.site:
             site.outlinks.add(site_of(end))
         wanted = self._in_scope(end) and depth < self.settings.depth and end not in self._claimed
+        if not wanted and end not in self._claimed and end != link:
+            self._queued.discard(end)  # out of scope or too deep from here: a link may still queue it
         if not wanted or not is_html(got.content_type):
             return
         if self._started >= self.settings.max_pages:
@@ -327,14 +350,22 @@ class Crawler:
         async with self._media_locks.setdefault(url, asyncio.Lock()):
             if url in self._media_cache:
                 return self._media_cache[url]
-            got = await self.fetcher.get(url, gate=self._gate)
+            got = await self.fetcher.get(url, gate=self._gate, first=self._first_media)
             if got.excluded:
                 self._excluded.add(url)
-            found = self._keep_media(url, got)
+            known = self._media_cache.get(canonical_url(got.final_url) or "") if got.known else None
+            if got.known:  # redirected to media fetched already: the same bytes, under this URL
+                found = replace(known, url=url) if known is not None else None
+            else:
+                found = self._keep_media(url, got)
             if found is None and kind != "favicon":
                 self._note_failure(got)
             self._media_cache[url] = found
             return found
+
+    def _first_media(self, hop: str) -> bool:
+        """A redirect hop of a media fetch: False when that URL was fetched as media already."""
+        return canonical_url(hop) not in self._media_cache
 
     def _keep_media(self, url: str, got: Fetched) -> Media | None:
         if not got.ok or not got.body:

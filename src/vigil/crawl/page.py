@@ -11,23 +11,24 @@ import lxml.html
 from lxml.etree import ParserError
 
 from vigil.core.model import Item, Media, Origin, make_item_id
+from vigil.net.urls import DEFAULT_PORTS, authority
 from vigil.sources.html import links_and_images, main_text
 
 SOURCE = "web"
 
 
 def canonical_url(url: str) -> str | None:
-    """Scheme and host lower-cased, default port and fragment dropped; None for what is not http(s)."""
+    """Scheme and host lower-cased, user information, default port and fragment dropped (an IPv6 literal
+    keeps its brackets); None for what is not http(s)."""
     try:
         u = httpx.URL(url.strip())
     except (httpx.InvalidURL, ValueError):
         return None
     if u.scheme not in ("http", "https") or not u.host:
         return None
-    default = {"http": 80, "https": 443}[u.scheme]
-    port = f":{u.port}" if u.port and u.port != default else ""
+    port = u.port if u.port and u.port != DEFAULT_PORTS[u.scheme] else None
     path = u.raw_path.decode("ascii", "replace") or "/"
-    return f"{u.scheme}://{u.host.lower()}{port}{path}"
+    return f"{u.scheme}://{authority(u.host.lower(), port)}{path}"
 
 
 def absolute(base_url: str, href: str) -> str | None:

@@ -30,7 +30,7 @@ class HashMatchDetector:
         store = self.ctx.store
         if not with_media or store is None:
             return []
-        from vigil.banks.flood import record_matches
+        from vigil.banks.flood import record_item_matches
         from vigil.banks.matcher import Matcher
         from vigil.banks.service import BankService
 
@@ -43,8 +43,9 @@ class HashMatchDetector:
             signal = self._detect_one(item, matcher)
             if signal is not None:
                 out.append(signal)
-        matched = [m["entry_id"] for s in out if s.hit for m in s.meta["matches"]]
-        record_matches(service, matched)
+        # Each (entry, item) counted once, however often the item is scored (a rescan after a kill).
+        matched = [(m["entry_id"], s.item_id) for s in out if s.hit for m in s.meta["matches"]]
+        record_item_matches(service, matched)
         return out
 
     def _detect_one(self, item: Item, matcher: Any) -> Signal | None:

@@ -7,7 +7,9 @@ bytes). Only image/video (or untyped) responses are read; the bytes must then pa
 the pixel limit). What passes is stored content-addressed under ``media/`` (as loose files are) and
 attached to the item as Media, so the hash detectors see it; the URL goes into ``fetched_media`` so that
 no later scan fetches it again. Each outcome, failures with their reason, is kept in the item's
-``meta.media_fetch``; a failure never stops the scan. Items already in the store are not fetched for.
+``meta.media_fetch``; a failure never stops the scan. Items already in the store and scored are not
+fetched for; an item stored by a run that died before scoring it gets its media again (from
+``fetched_media``, without a request), so that the rescan scores it as the first run would have.
 """
 
 from __future__ import annotations
@@ -86,8 +88,8 @@ class MediaFetcher:
         refs = {k: v for k, v in refs.items() if v}
         if not refs:
             return stats
-        stored = self._stored_ids(list(refs))
-        wanted = [item for item in batch if item.id in refs and item.id not in stored]
+        done = self._scored_ids(list(refs))
+        wanted = [item for item in batch if item.id in refs and item.id not in done]
         urls = list(dict.fromkeys(u for item in wanted for u in refs[item.id]))
         if not urls:
             return stats
@@ -110,12 +112,14 @@ class MediaFetcher:
                     item.media.append(outcome.media)
         return stats
 
-    def _stored_ids(self, ids: list[str]) -> set[str]:
+    def _scored_ids(self, ids: list[str]) -> set[str]:
+        """Of ``ids``, the items stored with their detection (what a rescan has nothing left to do for)."""
         found: set[str] = set()
         with self.store.read() as conn:
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
-                found.update(conn.execute(select(items.c.id).where(items.c.id.in_(chunk))).scalars())
+                query = select(items.c.id).where(items.c.id.in_(chunk), items.c.detected_at.is_not(None))
+                found.update(conn.execute(query).scalars())
         return found
 
     def _cached(self, urls: list[str]) -> dict[str, Outcome]:

@@ -3,8 +3,11 @@
 ``Pipeline.process`` is idempotent: it stores the batch's new items, then scores every item of the batch
 that is stored without a stored detection (the new ones, and any that an earlier run stored but died
 before scoring), and stores their signals, their cases and the mark that they are scored in ONE
-transaction. A rescan after a crash, or a queue message delivered twice, gives exactly the cases an
-uninterrupted run gives.
+transaction. The after-store hooks (the graph) are then given every item of the batch, scored now or
+before: a hook is idempotent (the graph skips what it has), so an item whose run died between the
+detection's commit and the hook is folded in by the rescan. A rescan after a crash at any point, or a
+queue message delivered twice, gives exactly the items, signals, cases and graph of an uninterrupted run
+(``tests/test_scan_kill.py`` kills scans at random points to check it).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from vigil.core.detector import Detector
 from vigil.core.model import Case, Item, Signal
 from vigil.core.ports import ItemStore
 from vigil.core.registry import AFTER_STORE, named
+from vigil.ingest.faults import checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +39,8 @@ class BatchProcessor(Protocol):
     def process(self, batch: Sequence[Item]) -> BatchResult: ...
 
 
-# Called with the items of a batch once their signals and cases are stored (e.g. the graph).
+# Called with the items of a batch once their signals and cases are stored (e.g. the graph): every item of
+# the batch, including those stored and scored by an earlier run, so a hook must skip what it has done.
 AfterStore = Callable[[Sequence[Item]], object]
 
 
@@ -68,24 +73,27 @@ class Pipeline:
             first.setdefault(item.id, item)
         unique = list(first.values())
         new_ids = set(self.store.add_items(unique))
+        checkpoint("items-stored")
         result = BatchResult(new_items=sum(1 for item in unique if item.id in new_ids))
         pending = self.store.undetected([item.id for item in unique])
         todo = [item for item in unique if item.id in pending]
-        if not todo:
-            return result
-        found = self.detect(todo)
-        hits = [s for s in found if s.hit]
-        result.detections = len(hits)
-        langs = {
-            s.item_id: str(s.meta["lang"])
-            for s in found
-            if s.meta.get("detected_lang") and s.meta.get("lang")
-        }
-        result.cases = len(
-            self.store.record_detections([i.id for i in todo], found, cases_for(hits), langs=langs)
-        )
+        if todo:
+            found = self.detect(todo)
+            checkpoint("detected")
+            hits = [s for s in found if s.hit]
+            result.detections = len(hits)
+            langs = {
+                s.item_id: str(s.meta["lang"])
+                for s in found
+                if s.meta.get("detected_lang") and s.meta.get("lang")
+            }
+            result.cases = len(
+                self.store.record_detections([i.id for i in todo], found, cases_for(hits), langs=langs)
+            )
+            checkpoint("detections-recorded")
         for hook in self.hooks:
-            hook(todo)
+            hook(unique)  # all of the batch: a run may have died after recording and before this hook
+            checkpoint("hook-done")
         return result
 
 

@@ -14,6 +14,7 @@ from vigil.core.detector import Detector
 from vigil.core.model import Item, Quarantined, utcnow
 from vigil.core.registry import SOURCES, plugin
 from vigil.errors import SourceError, VigilError
+from vigil.ingest.faults import checkpoint
 from vigil.ingest.mediafetch import MediaFetcher
 from vigil.ingest.pipeline import BatchProcessor, Pipeline
 from vigil.net.download import download, is_url
@@ -99,25 +100,31 @@ class Scanner:
             plugin(SOURCES, fmt)  # an unknown format is a usage error, before anything is read
         progress = progress or NoProgress()
         summary = ScanSummary()
-        started = utcnow()
-        if is_url(target):
-            with tempfile.TemporaryDirectory(prefix="vigil-fetch-") as tmp:
-                try:
-                    got = download(target, Path(tmp), self.config, self.resolver)
-                except SourceError as exc:
-                    summary.error(target, "", exc.reason)
-                    return summary
-                if got.path is None:  # nothing conditional was asked: a 304 here is the server's error
-                    summary.error(target, "", "HTTP 304 to an unconditional request")
-                    return summary
-                self._scan_path(got.path, fmt, summary, progress, display=target)
+        url = is_url(target)
+        if not url and not Path(target).exists():
+            raise SourceError("no such file or folder", target)
+        # Recorded when it starts, finished when it ends: a scan that died shows as unfinished.
+        scan_id = self.store.start_scan(target, utcnow())
+        checkpoint("scan-started")
+        if url:
+            self._scan_url(target, fmt, summary, progress)
         else:
-            path = Path(target)
-            if not path.exists():
-                raise SourceError("no such file or folder", target)
-            self._scan_path(path, fmt, summary, progress)
-        self.store.record_scan(target, started, {k: v for k, v in summary.to_dict().items() if k != "errors"})
+            self._scan_path(Path(target), fmt, summary, progress)
+        self.store.finish_scan(scan_id, {k: v for k, v in summary.to_dict().items() if k != "errors"})
+        checkpoint("scan-finished")
         return summary
+
+    def _scan_url(self, target: str, fmt: str | None, summary: ScanSummary, progress: Progress) -> None:
+        with tempfile.TemporaryDirectory(prefix="vigil-fetch-") as tmp:
+            try:
+                got = download(target, Path(tmp), self.config, self.resolver)
+            except SourceError as exc:
+                summary.error(target, "", exc.reason)
+                return
+            if got.path is None:  # nothing conditional was asked: a 304 here is the server's error
+                summary.error(target, "", "HTTP 304 to an unconditional request")
+                return
+            self._scan_path(got.path, fmt, summary, progress, display=target)
 
     def _scan_path(
         self,
@@ -166,9 +173,11 @@ class Scanner:
         display: str | None = None,
     ) -> None:
         if bad:
-            self.store.add_quarantined(bad)
+            self.store.add_quarantined(bad)  # once per (source, location): a rescan adds none again
+            checkpoint("quarantined")
         if batch:
             self._media(batch, summary, display)
+            checkpoint("media-done")
             try:
                 self._count(self.pipeline.process(batch), summary)
                 summary.items += len(batch)

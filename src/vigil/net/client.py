@@ -24,6 +24,8 @@ from vigil.net.robots import RobotsCache
 
 #: Asked before each hop of a fetch: may this URL be requested (robots.txt)?
 Gate = Callable[[str], Awaitable[bool]]
+#: Asked before each redirect hop: is this URL new to the caller (True), or fetched or queued already?
+Seen = Callable[[str], bool]
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
@@ -51,6 +53,8 @@ class Fetched:
     blocked: bool = False
     #: A hop was not fetched because robots.txt excludes it (the gate said no).
     excluded: bool = False
+    #: A redirect led to a URL the caller has already (its ``first`` said no): ``final_url``, not fetched.
+    known: bool = False
 
     @property
     def ok(self) -> bool:
@@ -104,15 +108,26 @@ class PoliteFetcher:
         headers: dict[str, str] | None = None,
         gate: Gate | None = None,
         into: IO[bytes] | None = None,
+        first: Seen | None = None,
     ) -> Fetched:
         """GET ``url``; ``headers`` (e.g. If-None-Match) go with the first hop only. ``gate`` is asked
-        before every hop, the first included (robots.txt); a hop it refuses is not requested. With
-        ``into`` the body is streamed there instead of kept in ``Fetched.body``."""
+        before every hop, the first included (robots.txt); a hop it refuses is not requested. ``first`` is
+        asked before every redirect hop, whether the caller has it already: if so the fetch ends there,
+        unrequested (``known``; the crawler's seen set, so that a page reached by a link and by a redirect
+        is fetched once). With ``into`` the body is streamed there instead of kept in ``Fetched.body``."""
         limit = max_bytes or self.policy.max_bytes
         result = Fetched(url)
         current = url
         for _hop in range(self.policy.max_redirects + 1):
             try:
+                if (
+                    result.redirects
+                    and first is not None
+                    and not _in_chain(current, result)
+                    and not first(current)
+                ):
+                    result.final_url, result.known = current, True
+                    return result
                 if gate is not None and not await gate(current):
                     result.final_url = current
                     result.error, result.excluded = f"excluded by robots.txt: {current}", True
@@ -176,6 +191,11 @@ class PoliteFetcher:
                 return result
         result.error = f"more than {self.policy.max_redirects} redirects"
         return result
+
+
+def _in_chain(url: str, result: Fetched) -> bool:
+    """Is ``url`` a hop this fetch made already (a redirect loop: left to the redirect limit)?"""
+    return url == result.url or any(hop["url"] == url for hop in result.redirects)
 
 
 def fetch_sync(

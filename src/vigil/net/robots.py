@@ -12,6 +12,7 @@ from urllib.robotparser import RobotFileParser
 import httpx
 
 from vigil.net.limits import HostLimiter
+from vigil.net.urls import origin
 
 MAX_ROBOTS_BYTES = 512 * 1024
 
@@ -36,10 +37,8 @@ class _Fetch(Protocol):
 
 
 def origin_of(url: str) -> str:
-    u = httpx.URL(url)
-    default = {"http": 80, "https": 443}.get(u.scheme)
-    port = f":{u.port}" if u.port and u.port != default else ""
-    return f"{u.scheme}://{u.host}{port}"
+    """Where a URL's robots.txt lives: its origin (an IPv6 literal keeps its brackets)."""
+    return origin(url)
 
 
 class RobotsCache:

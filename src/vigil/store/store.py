@@ -337,12 +337,16 @@ class Store:
             rows = conn.execute(select(quarantine).order_by(quarantine.c.id).limit(limit)).mappings()
             return [Quarantined(r["source"], r["location"], r["reason"], r["excerpt"] or "") for r in rows]
 
-    def record_scan(self, target: str, started: Any, summary: dict[str, Any]) -> None:
+    def start_scan(self, target: str, started: Any) -> int:
+        """Record a scan as it starts (``finished_at`` empty until ``finish_scan``); returns its id."""
+        with self.write() as conn:
+            stmt = scans.insert().values(target=target, started_at=started).returning(scans.c.id)
+            return int(conn.execute(stmt).scalar_one())
+
+    def finish_scan(self, scan_id: int, summary: dict[str, Any]) -> None:
         with self.write() as conn:
             conn.execute(
-                scans.insert().values(
-                    target=target, started_at=started, finished_at=utcnow(), summary=summary
-                )
+                scans.update().where(scans.c.id == scan_id).values(finished_at=utcnow(), summary=summary)
             )
 
 
